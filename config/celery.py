@@ -1,0 +1,24 @@
+"""Celery with tenant context (D5). Every periodic schedule is declared here.
+
+Periodic work is a dispatcher task that runs in the public schema and enqueues one
+task per serving organisation, carrying that organisation's schema in the message
+header (tenant-schemas-celery), with a little jitter so tenants don't all start at once.
+"""
+
+import os
+
+from celery.schedules import crontab
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = CeleryApp("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "clear-expired-sessions": {
+        "task": "tenants.tasks.dispatch_clear_expired_sessions",
+        "schedule": crontab(minute=17, hour=3),
+    },
+}

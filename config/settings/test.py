@@ -1,0 +1,29 @@
+"""pytest: the same embedded PostgreSQL (a separate test database) and Redis db 15."""
+
+from urllib.parse import urlsplit
+
+from .base import *  # noqa: F403
+from .base import REDIS_URL, env
+
+SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+DEBUG = False
+SITE_SCHEME = "http"
+SITE_PORT = ""
+BASE_DOMAIN = "localhost"
+ALLOWED_HOSTS = ["localhost", ".localhost", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Tests never share a broker queue or cache with a `make run` on the same machine.
+REDIS_URL = env("TEST_REDIS_URL", default=urlsplit(REDIS_URL)._replace(path="/15").geturl())
+CELERY_BROKER_URL = REDIS_URL
+CACHES["default"]["LOCATION"] = REDIS_URL
+CACHES["default"]["KEY_PREFIX"] = "okr-test"
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Losing the last commits of a test database on a crash is fine; waiting on fsync isn't.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+LOGGING["root"]["level"] = "WARNING"
+
+# Static files come from the finders (no collectstatic needed outside production).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,16 @@
+"""URLs of the public host, BASE_DOMAIN (public schema): landing, staff and
+consultant sign-in, and the platform admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.urls import account_urlpatterns
+from tenants import views
+
+urlpatterns = [
+    path("", views.landing, name="home"),
+    path("login/", views.PublicLoginView.as_view(), name="login"),
+    *account_urlpatterns,
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

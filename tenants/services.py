@@ -1,0 +1,190 @@
+"""Writes on organisations: provisioning (D3) and status changes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context, schema_exists, tenant_context
+
+from accounts.models import User
+from accounts.services import invitation_send, set_password_path, user_create
+from tenants.models import Domain, Organization
+from tenants.schema_clone import align_unique_constraint_names
+from tenants.validators import language_errors, schema_name_for, slug_errors, timezone_errors
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_SCHEMA = settings.TENANT_BASE_SCHEMA
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    organization: Organization
+    admin: User
+    set_password_url: str
+    method: str  # "clone" (from the template schema) or "migrations"
+    seconds: float
+
+
+def organization_host(organization: Organization) -> str:
+    return f"{organization.slug}.{settings.BASE_DOMAIN}"
+
+
+def organization_url(organization: Organization, path: str = "/") -> str:
+    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+    return f"{settings.SITE_SCHEME}://{organization_host(organization)}{port}{path}"
+
+
+def template_state() -> str:
+    """'missing', 'stale' (has unapplied migrations) or 'ready'."""
+    if not schema_exists(TEMPLATE_SCHEMA):
+        return "missing"
+    with schema_context(TEMPLATE_SCHEMA):
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return "stale" if plan else "ready"
+
+
+def template_ensure(*, verbosity: int = 0) -> str:
+    """Create or migrate the template schema so that clones are complete (D3).
+
+    The template has an Organization row (never routed: no domain) so that
+    ``migrate_schemas`` keeps it migrated with every other tenant.
+    """
+    template = Organization.objects.filter(schema_name=TEMPLATE_SCHEMA).first()
+    if template is None:
+        template = Organization.objects.create(
+            schema_name=TEMPLATE_SCHEMA, slug="_template", name="Template (never routed)",
+            is_template=True, status=Organization.Status.SUSPENDED,
+        )  # fmt: skip
+    state = template_state()
+    if state == "missing":
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{TEMPLATE_SCHEMA}"')
+    if state != "ready":
+        call_command(
+            "migrate_schemas", schema_name=TEMPLATE_SCHEMA, tenant=True,
+            interactive=False, verbosity=verbosity,
+        )  # fmt: skip
+    return state
+
+
+def organization_validate(*, name: str, slug: str, admin_email: str, timezone: str, language: str) -> None:
+    """Raise ValidationError keyed by argument name if these cannot make an organisation."""
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("Give the organisation a name.")]
+    elif len(name) > Organization._meta.get_field("name").max_length:
+        errors["name"] = [_("The name is too long (200 characters at most).")]
+    problems = slug_errors(slug)
+    if not problems and (
+        Organization.objects.filter(slug=slug).exists() or schema_exists(schema_name_for(slug))
+    ):
+        problems = [_("The subdomain “%(slug)s” is already taken.") % {"slug": slug}]
+    if problems:
+        errors["slug"] = problems
+    try:
+        User._meta.get_field("email").run_validators(admin_email)
+        if not admin_email:
+            raise ValidationError(_("Enter the e-mail address of the organisation's first admin."))
+    except ValidationError as exc:
+        errors["admin_email"] = exc.messages
+    if problems := timezone_errors(timezone):
+        errors["timezone"] = problems
+    if problems := language_errors(language):
+        errors["language"] = problems
+    if errors:
+        raise ValidationError(errors)
+
+
+def organization_provision(
+    *,
+    name: str,
+    slug: str,
+    admin_email: str,
+    timezone: str,
+    language: str,
+    actor: User | None,
+    admin_name: str = "",
+    status: str = Organization.Status.ACTIVE,
+    send_invitation: bool = True,
+) -> ProvisionResult:
+    """Create an organisation: its schema (cloned from the template, or migrated when
+    there is none), its domain and its first org admin, all or nothing.
+
+    Raises ``ValidationError`` keyed by argument name; nothing is created then.
+    """
+    name, slug = (name or "").strip(), (slug or "").strip().lower()
+    admin_email = (admin_email or "").strip().lower()
+    organization_validate(name=name, slug=slug, admin_email=admin_email, timezone=timezone, language=language)
+
+    started = time.perf_counter()
+    # A stale template would be cloned and then have the missing migrations faked;
+    # bring it up to date first (outside the transaction: it is shared state).
+    if template_state() == "stale":
+        template_ensure()
+    method = "clone" if schema_exists(TEMPLATE_SCHEMA) else "migrations"
+
+    try:
+        with transaction.atomic():
+            organization = Organization(
+                name=name, slug=slug, schema_name=schema_name_for(slug), timezone=timezone,
+                language=language, status=status,
+            )  # fmt: skip
+            organization.full_clean()
+            organization.save()
+            organization.create_schema(check_if_exists=False, verbosity=0)
+            if method == "clone":
+                align_unique_constraint_names(TEMPLATE_SCHEMA, organization.schema_name)
+            Domain.objects.create(
+                domain=organization_host(organization), tenant=organization, is_primary=True
+            )
+            with tenant_context(organization):
+                admin = user_create(
+                    email=admin_email, full_name=admin_name, role=User.Role.ORG_ADMIN, actor=None
+                )
+                link = organization_url(organization, set_password_path(admin))
+            if send_invitation:
+                transaction.on_commit(
+                    lambda: invitation_send(user=admin, link=link, organization_name=organization.name)
+                )
+    except IntegrityError as exc:
+        # Lost a race with a concurrent provisioning of the same slug.
+        raise ValidationError(
+            {"slug": [_("The subdomain “%(slug)s” is already taken.") % {"slug": slug}]}
+        ) from exc
+    finally:
+        connection.set_schema_to_public()
+
+    seconds = time.perf_counter() - started
+    logger.info(
+        "organisation %s provisioned via %s in %.2fs by %s",
+        slug, method, seconds, getattr(actor, "email", "system"),
+    )  # fmt: skip
+    return ProvisionResult(organization, admin, link, method, seconds)
+
+
+def organization_set_status(*, organization: Organization, status: str, actor: User | None) -> Organization:
+    """Suspend, reactivate, pilot or offboard. A suspended organisation's host answers
+    with the suspended page only (see tenants.middleware)."""
+    if organization.is_template or organization.schema_name == "public":
+        raise ValidationError(_("Only client organisations have a status."))
+    if status not in Organization.Status.values:
+        raise ValidationError({"status": _("Unknown status “%(s)s”.") % {"s": status}})
+    if organization.status != status:
+        previous = organization.status
+        organization.status = status
+        organization.save(update_fields=["status", "updated_at"])
+        logger.info(
+            "organisation %s: %s -> %s by %s",
+            organization.slug, previous, status, getattr(actor, "email", "system"),
+        )  # fmt: skip
+    return organization

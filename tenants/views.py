@@ -1,0 +1,21 @@
+"""Public-host pages."""
+
+from django.shortcuts import render
+from django.urls import reverse
+
+from accounts.views import LoginView
+
+
+def landing(request):
+    return render(request, "tenants/landing.html")
+
+
+class PublicLoginView(LoginView):
+    """Platform staff and consultants sign in here; staff land in the admin."""
+
+    template_name = "tenants/login.html"
+
+    def get_default_redirect_url(self):
+        if self.request.user.is_staff:
+            return reverse("admin:index")
+        return super().get_default_redirect_url()

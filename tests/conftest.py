@@ -1,0 +1,76 @@
+"""Test fixtures. Tenant schemas are created once per session (not per test):
+the public schema is migrated by pytest-django, then the template schema and the
+demo organisations (acme, globex) are provisioned through the real services and
+committed. Each test then runs in a transaction that is rolled back (``db``)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from accounts.models import User
+from tenants.demo import DEMO_PASSWORD, seed_demo
+from tenants.models import Domain, Organization
+from tenants.services import template_ensure
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        public, _ = Organization.objects.get_or_create(
+            schema_name="public", defaults={"name": "Platform", "slug": "_public"}
+        )
+        Domain.objects.get_or_create(domain="localhost", defaults={"tenant": public})
+        template_ensure()
+        seed_demo()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_at_start():
+    # The connection can keep a tenant's search_path between tests; start in public.
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def demo_password() -> str:
+    return DEMO_PASSWORD
+
+
+@pytest.fixture
+def acme(db) -> Organization:
+    return Organization.objects.get(slug="acme")
+
+
+@pytest.fixture
+def globex(db) -> Organization:
+    return Organization.objects.get(slug="globex")
+
+
+def host_of(organization: Organization) -> str:
+    return f"{organization.slug}.localhost"
+
+
+@pytest.fixture
+def acme_client(acme) -> Client:
+    return Client(HTTP_HOST=host_of(acme))
+
+
+@pytest.fixture
+def globex_client(globex) -> Client:
+    return Client(HTTP_HOST=host_of(globex))
+
+
+@pytest.fixture
+def public_client(db) -> Client:
+    return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture
+def acme_member(acme) -> User:
+    with tenant_context(acme):
+        return User.objects.get(email="analyst@acme.example")
