@@ -27,3 +27,8 @@ LOGGING["root"]["level"] = "WARNING"
 # Static files come from the finders (no collectstatic needed outside production).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# A Celery worker started by a test (tests/test_celery_worker.py) must use the
+# test database that pytest-django created, not the development one.
+if env("OKR_TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["NAME"] = env("OKR_TEST_DATABASE_NAME")
