@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("OKR_DATA_DIR", PROJECT_ROOT / ".data"))
-DATABASE_NAME = "okr"
+# Benchmarks use their own database on the same server (bench/run.py sets this).
+DATABASE_NAME = os.environ.get("OKR_DATABASE_NAME", "okr")
 
 
 class EmbeddedServiceError(RuntimeError):

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
+from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from accounts.models import User
@@ -75,6 +76,17 @@ def template_ensure(*, verbosity: int = 0) -> str:
             interactive=False, verbosity=verbosity,
         )  # fmt: skip
     return state
+
+
+def _create_schema(organization: Organization, method: str) -> None:
+    if method == "clone":
+        # The template is current (checked above) and a DATA clone copies its
+        # django_migrations rows, so django-tenants' follow-up "migrate --fake"
+        # would only re-run post_migrate hooks: skipping it saves a third of the time.
+        CloneSchema().clone_schema(TEMPLATE_SCHEMA, organization.schema_name, organization.clone_mode)
+        align_unique_constraint_names(TEMPLATE_SCHEMA, organization.schema_name)
+    else:
+        organization.create_schema(check_if_exists=False, verbosity=0)
 
 
 def organization_validate(*, name: str, slug: str, admin_email: str, timezone: str, language: str) -> None:
@@ -141,9 +153,7 @@ def organization_provision(
             )  # fmt: skip
             organization.full_clean()
             organization.save()
-            organization.create_schema(check_if_exists=False, verbosity=0)
-            if method == "clone":
-                align_unique_constraint_names(TEMPLATE_SCHEMA, organization.schema_name)
+            _create_schema(organization, method)
             Domain.objects.create(
                 domain=organization_host(organization), tenant=organization, is_primary=True
             )
