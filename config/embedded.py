@@ -12,6 +12,7 @@ These are the real servers (PostgreSQL 16 from ``pgserver``, redis-server from
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import logging
@@ -46,27 +47,47 @@ def _file_lock(name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def postgres_settings() -> dict[str, str]:
-    """Start (or find) the embedded PostgreSQL and return Django connection settings."""
+def _import_pgserver():
+    """pgserver, imported only when needed (DATABASE_URL unset)."""
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); harmless.
         warnings.simplefilter("ignore")
-        import pgserver  # imported lazily: only needed when DATABASE_URL is unset
+        import pgserver
+    return pgserver
+
+
+def postgres_settings() -> dict[str, str]:
+    """Start (or find) the embedded PostgreSQL and return Django connection settings."""
+    pgserver = _import_pgserver()
+    from pgserver.utils import PostmasterInfo
 
     pgdata = DATA_DIR / "postgres"
     with _file_lock("postgres"):
-        try:
-            server = pgserver.get_server(pgdata, cleanup_mode=None)
-        except Exception as exc:  # the server log tells why; point the user at it
-            raise EmbeddedServiceError(
-                f"Could not start the embedded PostgreSQL in {pgdata}: {exc}. "
-                f"Look at {pgdata / 'log'}; if the data directory is damaged, remove "
-                f"{pgdata} (this deletes local data) or set DATABASE_URL."
-            ) from exc
-        info = server.get_postmaster_info()
+        info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+        if info is None or not info.is_running() or info.status != "ready":
+            info = _start_postgres(pgserver, pgdata)
         host = str(info.socket_dir)
         _ensure_database(host, DATABASE_NAME)
     return {"NAME": DATABASE_NAME, "USER": "postgres", "PASSWORD": "", "HOST": host, "PORT": ""}
+
+
+def _start_postgres(pgserver, pgdata: Path):
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
+    except Exception as exc:  # the server log tells why; point the user at it
+        raise EmbeddedServiceError(
+            f"Could not start the embedded PostgreSQL in {pgdata}: {exc}. "
+            f"Look at {pgdata / 'log'}; if the data directory is damaged, remove "
+            f"{pgdata} (this deletes local data) or set DATABASE_URL."
+        ) from exc
+    # pgserver counts the processes using a server in a JSON file and runs a cleanup
+    # at exit; the server is meant to outlive us (cleanup_mode=None), and that
+    # bookkeeping races when web, worker and beat exit together, so opt out of it.
+    atexit.unregister(server._cleanup)
+    with contextlib.suppress(Exception):
+        server.global_process_id_list.get_and_remove(os.getpid())
+    logger.info("embedded PostgreSQL started in %s", pgdata)
+    return server.get_postmaster_info()
 
 
 def _ensure_database(host: str, name: str) -> None:
@@ -142,7 +163,7 @@ def stop_all() -> None:
     """Stop both embedded servers (data stays under .data/)."""
     pgdata = DATA_DIR / "postgres"
     if (pgdata / "postmaster.pid").exists():
-        from pgserver._commands import pg_ctl
+        pg_ctl = _import_pgserver()._commands.pg_ctl
 
         # pgserver runs PostgreSQL as its own system user when we are root.
         user = "pgserver" if os.geteuid() == 0 else None
