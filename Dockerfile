@@ -13,12 +13,13 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
 
-ENV DJANGO_SETTINGS_MODULE=config.settings.production PYTHONUNBUFFERED=1
+# EMBEDDED_SERVICES=false: without DATABASE_URL / REDIS_URL the app refuses to start
+# instead of starting a database inside the container.
+ENV DJANGO_SETTINGS_MODULE=config.settings.production PYTHONUNBUFFERED=1 EMBEDDED_SERVICES=false
 
-# Dummy values only for this step: production settings require SECRET_KEY and
-# ALLOWED_HOSTS, and without DATABASE_URL / REDIS_URL the settings would start the
-# embedded PostgreSQL / Redis. collectstatic connects to neither.
-RUN SECRET_KEY=build ALLOWED_HOSTS=localhost \
+# Dummy values only for this step: production settings require SECRET_KEY,
+# ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; collectstatic connects to neither.
+RUN SECRET_KEY=build-only-dummy-not-a-secret-0123456789 ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput
 

@@ -1,5 +1,6 @@
 """Runs right after django-tenants has routed the request to an organisation."""
 
+from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
 from django_tenants.utils import get_public_schema_name
@@ -21,4 +22,26 @@ class OrganizationStatusMiddleware:
         ):
             with translation.override(organization.language):
                 return render(request, "tenants/unavailable.html", {"organization": organization}, status=403)
+        return self.get_response(request)
+
+
+class OrganizationLanguageMiddleware:
+    """Pick the interface language on an organisation's host: the person's explicit
+    choice (the language switcher's cookie, then their profile) wins; otherwise the
+    organisation's default language, not the browser's. Runs after authentication."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        organization = getattr(request, "tenant", None)
+        if (
+            organization is not None
+            and organization.schema_name != get_public_schema_name()
+            and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        ):
+            user = request.user
+            language = (user.is_authenticated and user.language) or organization.language
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

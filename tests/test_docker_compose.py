@@ -183,6 +183,11 @@ def test_dockerfile_uses_python_311_slim_and_production_settings():
     assert any("DJANGO_SETTINGS_MODULE=config.settings.production" in line for line in env_lines)
 
 
+def test_dockerfile_turns_embedded_services_off():
+    env_lines = re.findall(r"^ENV\s+(.+)$", DOCKERFILE.read_text(), flags=re.MULTILINE)
+    assert any("EMBEDDED_SERVICES=false" in line for line in env_lines)
+
+
 def test_dockerfile_runs_as_non_root_app_user_and_exposes_8000():
     assert _dockerfile_instruction("USER") == "app"
     assert _dockerfile_instruction("EXPOSE") == "8000"

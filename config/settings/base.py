@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded
 
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.middleware.OrganizationLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -94,7 +96,24 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # --- Database (D4: embedded PostgreSQL when DATABASE_URL is unset) -------------------
-_database = env.db_url("DATABASE_URL") if env("DATABASE_URL", default="") else embedded.postgres_settings()
+# Containers set EMBEDDED_SERVICES=false: a forgotten URL must fail loudly there,
+# not quietly start a database inside the container.
+EMBEDDED_SERVICES = env.bool("EMBEDDED_SERVICES", default=True)
+
+
+def _service_url(name: str, start_embedded):
+    if env(name, default=""):
+        return env(name)
+    if not EMBEDDED_SERVICES:
+        raise ImproperlyConfigured(f"Set {name} (embedded services are off: EMBEDDED_SERVICES=false).")
+    return start_embedded()
+
+
+_database = (
+    env.db_url("DATABASE_URL")
+    if env("DATABASE_URL", default="")
+    else _service_url("DATABASE_URL", embedded.postgres_settings)
+)
 _database["ENGINE"] = "django_tenants.postgresql_backend"
 _database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 _database["CONN_HEALTH_CHECKS"] = True
@@ -103,7 +122,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery (D4, D5) ---------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="") or embedded.redis_url()
+REDIS_URL = _service_url("REDIS_URL", embedded.redis_url)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -83,6 +83,22 @@ def test_reset_link_from_acme_is_refused_on_globex(acme_client):
     assert on_acme.context["validlink"] is True
 
 
+def test_organisation_default_language_is_used_before_the_browsers(acme_client, globex_client):
+    globex_page = globex_client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en")
+    acme_page = acme_client.get("/login/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh")
+
+    assert '<html lang="zh-hans">' in globex_page.content.decode()
+    assert '<html lang="en">' in acme_page.content.decode()
+
+
+def test_persons_profile_language_beats_the_organisation_default(globex, globex_client, demo_password):
+    with tenant_context(globex):
+        User.objects.filter(email="cto@globex.example").update(language="en")
+    globex_client.post("/login/", {"username": "cto@globex.example", "password": demo_password})
+
+    assert '<html lang="en">' in globex_client.get("/").content.decode()
+
+
 def test_language_switch_changes_the_interface(acme_client):
     acme_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
 

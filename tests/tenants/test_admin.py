@@ -9,6 +9,7 @@ from django_tenants.utils import schema_exists, tenant_context
 from accounts.models import User
 from tenants.models import Domain, Organization
 from tenants.services import organization_provision
+from tests.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,15 @@ def test_public_sign_in_sends_staff_to_the_admin_and_consultants_home(demo_passw
     assert to_home["Location"] == "/"
     assert "Signed in as Olivia Coach" in consultant.get("/").content.decode()
     assert connection.schema_name == "public"
+
+
+def test_people_column_counts_active_people_only(staff_client, globex):
+    with tenant_context(globex):
+        team = TeamFactory(name="Night shift")
+        UserFactory.create_batch(3, team=team)
+        UserFactory.create_batch(2, team=team, is_active=False)
+
+    response = staff_client.get(CHANGELIST)
+
+    counts = {o.slug: o.user_count for o in response.context["cl"].result_list}
+    assert counts == {"acme": 12, "globex": 15}
