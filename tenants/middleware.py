@@ -42,6 +42,11 @@ class OrganizationLanguageMiddleware:
         ):
             user = request.user
             language = (user.is_authenticated and user.language) or organization.language
-            translation.activate(language)
-            request.LANGUAGE_CODE = translation.get_language()
+            # override, not activate: the language must not outlive this request
+            # in the thread (later code would otherwise speak it too).
+            with translation.override(language):
+                request.LANGUAGE_CODE = translation.get_language()
+                response = self.get_response(request)
+                response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+            return response
         return self.get_response(request)
