@@ -1,9 +1,17 @@
-"""Runs right after django-tenants has routed the request to an organisation."""
+"""Run right after django-tenants has routed the request to an organisation."""
 
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
 from django_tenants.utils import get_public_schema_name
+
+
+def organization_of(request):
+    """The organisation this host serves, or None on the public host."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == get_public_schema_name():
+        return None
+    return tenant
 
 
 class OrganizationStatusMiddleware:
@@ -14,12 +22,8 @@ class OrganizationStatusMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        organization = getattr(request, "tenant", None)
-        if (
-            organization is not None
-            and organization.schema_name != get_public_schema_name()
-            and not organization.is_serving
-        ):
+        organization = organization_of(request)
+        if organization is not None and not organization.is_serving:
             with translation.override(organization.language):
                 return render(request, "tenants/unavailable.html", {"organization": organization}, status=403)
         return self.get_response(request)
@@ -34,19 +38,15 @@ class OrganizationLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        organization = getattr(request, "tenant", None)
-        if (
-            organization is not None
-            and organization.schema_name != get_public_schema_name()
-            and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        ):
-            user = request.user
-            language = (user.is_authenticated and user.language) or organization.language
-            # override, not activate: the language must not outlive this request
-            # in the thread (later code would otherwise speak it too).
-            with translation.override(language):
-                request.LANGUAGE_CODE = translation.get_language()
-                response = self.get_response(request)
-                response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
-            return response
-        return self.get_response(request)
+        organization = organization_of(request)
+        if organization is None or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+            return self.get_response(request)
+        user = request.user
+        language = (user.is_authenticated and user.language) or organization.language
+        # override, not activate: the language must not outlive this request in the
+        # thread (later code would otherwise speak it too).
+        with translation.override(language):
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
