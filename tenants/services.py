@@ -60,9 +60,8 @@ def template_ensure(*, verbosity: int = 0) -> str:
     The template has an Organization row (never routed: no domain) so that
     ``migrate_schemas`` keeps it migrated with every other tenant.
     """
-    template = Organization.objects.filter(schema_name=TEMPLATE_SCHEMA).first()
-    if template is None:
-        template = Organization.objects.create(
+    if not Organization.objects.filter(schema_name=TEMPLATE_SCHEMA).exists():
+        Organization.objects.create(
             schema_name=TEMPLATE_SCHEMA, slug="_template", name="Template (never routed)",
             is_template=True, status=Organization.Status.SUSPENDED,
         )  # fmt: skip
