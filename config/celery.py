@@ -21,4 +21,8 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.dispatch_clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "recalculate-scores": {
+        "task": "tenants.tasks.dispatch_recalculate_scores",
+        "schedule": crontab(minute=5, hour=0),
+    },
 }

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from accounts.tasks import clear_expired_sessions
+from okrs.tasks import recalculate_scores
 from tenants.dispatch import dispatch_to_organizations
 
 
@@ -8,3 +9,10 @@ from tenants.dispatch import dispatch_to_organizations
 def dispatch_clear_expired_sessions(jitter_seconds: int = 300) -> int:
     """Daily, in public: each organisation clears its own expired sessions."""
     return dispatch_to_organizations(clear_expired_sessions, jitter_seconds=jitter_seconds)
+
+
+@shared_task
+def dispatch_recalculate_scores(jitter_seconds: int = 900) -> int:
+    """Nightly, in public: each organisation recomputes its cached scores, so that
+    expected progress and statuses move with the calendar even without check-ins."""
+    return dispatch_to_organizations(recalculate_scores, jitter_seconds=jitter_seconds)

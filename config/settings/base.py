@@ -44,6 +44,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "accounts",
+    "simple_history",
     "okrs",
     "reviews",
 ]

@@ -1,5 +1,6 @@
 """pytest: the same embedded PostgreSQL (a separate test database) and Redis db 15."""
 
+import os
 from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
@@ -32,3 +33,7 @@ WHITENOISE_USE_FINDERS = True
 # test database that pytest-django created, not the development one.
 if env("OKR_TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["NAME"] = env("OKR_TEST_DATABASE_NAME")
+
+# One test database per pytest process, so two runs on one machine (say, `make test`
+# while another is still going) never drop each other's database.
+DATABASES["default"]["TEST"] = {"NAME": f"test_okr_{os.getpid()}"}

@@ -61,7 +61,15 @@ def catalog(schema: str) -> dict[str, list]:
             [schema],
         )
         constraints = [(t, k, n, d.replace(f"{schema}.", "S.")) for t, k, n, d in cursor.fetchall()]
-    return {"columns": columns, "indexes": indexes, "constraints": constraints}
+        cursor.execute(
+            "SELECT r.relname, t.tgname, p.proname, pn.nspname = %s FROM pg_trigger t "
+            "JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace "
+            "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace "
+            "WHERE n.nspname = %s AND NOT t.tgisinternal ORDER BY 1, 2",
+            [schema, schema],
+        )
+        triggers = cursor.fetchall()
+    return {"columns": columns, "indexes": indexes, "constraints": constraints, "triggers": triggers}
 
 
 def test_clone_path_is_used_when_the_template_exists():
@@ -98,6 +106,11 @@ def test_clone_and_migration_paths_give_identical_tables():
     assert cloned_catalog["columns"] == migrated_catalog["columns"]
     assert cloned_catalog["indexes"] == migrated_catalog["indexes"]
     assert cloned_catalog["constraints"] == migrated_catalog["constraints"]
+    assert (
+        cloned_catalog["triggers"]
+        == migrated_catalog["triggers"]
+        == [("okrs_checkin", "okrs_checkin_no_update", "okrs_checkin_append_only", True)]
+    )
 
 
 def test_cloned_schema_has_every_migration_recorded():

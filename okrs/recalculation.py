@@ -1,0 +1,309 @@
+"""Keeping the cached progress, status, expected progress and forecast true (D6).
+
+Two paths, one set of formulas (``okrs.scoring``):
+
+- **incremental** — after a check-in (or any change to a KR, an objective or an
+  alignment): that KR, its objective and, when the organisation counts aligned
+  children, the chain of objectives above it. A fixed number of queries per level of
+  the chain; nothing grows with the size of the organisation.
+- **bulk** — ``recalculate_all()``: every cached value of the tenant with a handful of
+  set-based SQL statements (nightly task, ``manage.py recalculate_scores``).
+
+The SQL below mirrors ``okrs.scoring`` expression by expression (same operations in
+the same order, so the floats agree); expected progress per cycle is computed by
+``scoring.expected_progress`` itself and passed in. ``tests/okrs/test_recalculation.py``
+proves on random data that both paths give the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from okrs import scoring
+from okrs.models import CheckIn, Cycle, KeyResult, Objective, OkrSettings
+from okrs.selectors import okr_settings, organization_timezone
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What a recalculation needs besides the data: the instant and the org's rules."""
+
+    now: datetime
+    tz: str
+    thresholds: scoring.Thresholds
+    rollup_children: bool
+
+    @classmethod
+    def current(cls, now: datetime | None = None, settings: OkrSettings | None = None) -> Clock:
+        settings = settings or okr_settings()
+        return cls(
+            now=now or timezone.now(),
+            tz=organization_timezone(),
+            thresholds=settings.thresholds(),
+            rollup_children=settings.rollup_aligned_children,
+        )
+
+    def expected(self, start_date, end_date) -> float:
+        return scoring.expected_progress(start_date, end_date, self.now, self.tz)
+
+    def cycle_end_epoch(self, start_date, end_date) -> float:
+        return scoring.cycle_bounds(start_date, end_date, self.tz)[1].timestamp()
+
+
+# --- incremental -------------------------------------------------------------------
+
+
+def refresh_key_result(key_result: KeyResult, clock: Clock) -> None:
+    """Recompute one KR from its effective check-ins, then its objective chain.
+    ``key_result`` must have ``objective.cycle`` loaded."""
+    points = list(
+        CheckIn.objects.filter(key_result_id=key_result.pk, correction__isnull=True)
+        .order_by("effective_at", "id")
+        .values_list("effective_at", "value", "confidence")
+    )
+    cycle = key_result.objective.cycle
+    last_at, current, confidence = (
+        (points[-1][0], points[-1][1], points[-1][2]) if points else (None, None, None)
+    )
+    progress = scoring.key_result_progress(
+        key_result.kind,
+        start=_num(key_result.start),
+        target=_num(key_result.target),
+        current=current,
+        low=key_result.low,
+        high=key_result.high,
+    )
+    status = scoring.key_result_status(
+        key_result.kind,
+        progress=progress,
+        expected=clock.expected(cycle.start_date, cycle.end_date),
+        has_check_in=bool(points),
+        thresholds=clock.thresholds,
+    )
+    forecast = scoring.forecast(
+        [(at.timestamp(), value) for at, value, _ in points],
+        clock.cycle_end_epoch(cycle.start_date, cycle.end_date),
+    )
+    KeyResult.objects.filter(pk=key_result.pk).update(
+        current=current,
+        confidence=confidence,
+        last_check_in_at=last_at,
+        progress=progress,
+        status=status,
+        forecast=forecast,
+    )
+    refresh_objective_chain(key_result.objective_id, clock)
+
+
+_CHAIN_SQL = """
+    WITH RECURSIVE chain(id, depth) AS (
+        SELECT %(objective)s::bigint, 0
+        UNION ALL
+        SELECT COALESCE(o.parent_objective_id, k.objective_id), chain.depth + 1
+        FROM chain
+        JOIN okrs_objective o ON o.id = chain.id
+        LEFT JOIN okrs_keyresult k ON k.id = o.parent_key_result_id
+        WHERE %(rollup)s AND chain.depth < 64
+          AND COALESCE(o.parent_objective_id, k.objective_id) IS NOT NULL
+    )
+    SELECT o.id, c.start_date, c.end_date
+    FROM chain JOIN okrs_objective o ON o.id = chain.id JOIN okrs_cycle c ON c.id = o.cycle_id
+    ORDER BY chain.depth
+    FOR UPDATE OF o
+"""
+
+# Items that make up an objective's progress, in the order the bulk SQL sums them:
+# its KRs by (position, id), then (when enabled) its accepted aligned children by id.
+_ITEMS_SQL = """
+    SELECT progress, weight, current IS NOT NULL FROM (
+        SELECT 0 AS grp, position AS pos, id, progress, weight, current
+        FROM okrs_keyresult WHERE objective_id = %(objective)s
+        UNION ALL
+        SELECT 1, 0, o.id, o.progress, 1.0, CASE WHEN o.status <> 'not_started' THEN 1.0 END
+        FROM okrs_objective o LEFT JOIN okrs_keyresult k ON k.id = o.parent_key_result_id
+        WHERE %(rollup)s AND o.state <> 'archived'
+          AND (o.parent_objective_id = %(objective)s OR k.objective_id = %(objective)s)
+    ) items
+    ORDER BY grp, pos, id
+"""
+
+
+def refresh_objective_chain(objective_id: int, clock: Clock) -> None:
+    """Recompute an objective and, if aligned children count, every objective above
+    it. The chain's rows are locked child-first, so concurrent check-ins on sibling
+    KRs serialise instead of overwriting each other's roll-up."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CHAIN_SQL, {"objective": objective_id, "rollup": clock.rollup_children})
+        chain = cursor.fetchall()
+        for oid, start_date, end_date in chain:
+            cursor.execute(_ITEMS_SQL, {"objective": oid, "rollup": clock.rollup_children})
+            items = cursor.fetchall()
+            progress = scoring.weighted_progress((p, w) for p, w, _ in items)
+            expected = clock.expected(start_date, end_date)
+            status = scoring.objective_status(
+                progress=progress,
+                expected=expected,
+                has_check_in=any(h for _, _, h in items),
+                thresholds=clock.thresholds,
+            )
+            cursor.execute(
+                "UPDATE okrs_objective SET progress = %s, expected_progress = %s, status = %s WHERE id = %s",
+                [progress, expected, status, oid],
+            )
+
+
+def _num(value: float | None) -> float:
+    # start/target are unused (and may be empty) for milestones and bands.
+    return 0.0 if value is None else value
+
+
+# --- bulk ----------------------------------------------------------------------------
+
+_CYCLES_SQL = """
+    DROP TABLE IF EXISTS pg_temp._okr_cycle_clock;
+    CREATE TEMP TABLE _okr_cycle_clock (cycle_id bigint PRIMARY KEY, expected float8, end_epoch float8)
+"""
+
+_KEY_RESULTS_SQL = """
+    WITH effective AS (
+        SELECT c.key_result_id, c.id, c.value, c.confidence, c.effective_at,
+               EXTRACT(EPOCH FROM c.effective_at)::float8 AS x
+        FROM okrs_checkin c
+        WHERE NOT EXISTS (SELECT 1 FROM okrs_checkin x WHERE x.corrects_id = c.id)
+    ),
+    latest AS (
+        SELECT DISTINCT ON (key_result_id) key_result_id, value, confidence, effective_at
+        FROM effective ORDER BY key_result_id, effective_at DESC, id DESC
+    ),
+    fit AS (
+        SELECT key_result_id, count(*) AS n, avg(x) AS mx, avg(value) AS my, regr_slope(value, x) AS slope
+        FROM effective GROUP BY key_result_id
+    ),
+    measured AS (
+        SELECT k.id, k.kind, l.value AS current, l.confidence, l.effective_at, clk.expected,
+               CASE WHEN f.n >= 2 AND f.slope IS NOT NULL THEN f.my + f.slope * (clk.end_epoch - f.mx) END
+                   AS forecast,
+               CASE
+                   WHEN l.value IS NULL THEN 0.0
+                   WHEN k.kind = 'increase' THEN
+                       LEAST(1.0, GREATEST(0.0, (l.value - k.start) / (k.target - k.start)))
+                   WHEN k.kind = 'decrease' THEN
+                       LEAST(1.0, GREATEST(0.0, (k.start - l.value) / (k.start - k.target)))
+                   WHEN k.kind = 'stay_above' THEN CASE WHEN l.value >= k.target THEN 1.0 ELSE 0.0 END
+                   WHEN k.kind = 'stay_below' THEN CASE WHEN l.value <= k.target THEN 1.0 ELSE 0.0 END
+                   WHEN k.kind = 'stay_between' THEN
+                       CASE WHEN l.value >= k.low AND l.value <= k.high THEN 1.0
+                            ELSE GREATEST(0.0, 1.0 - (CASE WHEN l.value < k.low THEN k.low - l.value
+                                                           ELSE l.value - k.high END) / (k.high - k.low))
+                       END
+                   WHEN k.kind = 'milestone' THEN CASE WHEN l.value >= 1 THEN 1.0 ELSE 0.0 END
+               END AS progress
+        FROM okrs_keyresult k
+        JOIN okrs_objective o ON o.id = k.objective_id
+        JOIN _okr_cycle_clock clk ON clk.cycle_id = o.cycle_id
+        LEFT JOIN latest l ON l.key_result_id = k.id
+        LEFT JOIN fit f ON f.key_result_id = k.id
+    )
+    UPDATE okrs_keyresult k SET
+        current = m.current, confidence = m.confidence, last_check_in_at = m.effective_at,
+        progress = m.progress, forecast = m.forecast,
+        status = CASE
+            WHEN m.current IS NULL THEN 'not_started'
+            WHEN m.kind IN ('stay_above', 'stay_below', 'stay_between') THEN
+                CASE WHEN m.progress >= 1 THEN 'on_track' ELSE 'off_track' END
+            WHEN m.progress >= 1 THEN 'done'
+            WHEN m.expected - m.progress <= %(at_risk)s THEN 'on_track'
+            WHEN m.expected - m.progress <= %(off_track)s THEN 'at_risk'
+            ELSE 'off_track'
+        END
+    FROM measured m
+    WHERE m.id = k.id
+"""
+
+_OBJECTIVE_STATUS_SQL = """
+    CASE
+        WHEN NOT a.has_check_in THEN 'not_started'
+        WHEN a.progress >= 1 THEN 'done'
+        WHEN clk.expected - a.progress <= %(at_risk)s THEN 'on_track'
+        WHEN clk.expected - a.progress <= %(off_track)s THEN 'at_risk'
+        ELSE 'off_track'
+    END
+"""
+
+# One level of objectives (all of them when children don't count). Items are summed in
+# the same order as _ITEMS_SQL; sum(float8) accumulates in input order.
+_OBJECTIVES_SQL = """
+    WITH items AS (
+        SELECT objective_id, 0 AS grp, position AS pos, id, progress, weight, current IS NOT NULL AS has
+        FROM okrs_keyresult
+        UNION ALL
+        SELECT COALESCE(o.parent_objective_id, k.objective_id), 1, 0, o.id, o.progress, 1.0,
+               o.status <> 'not_started'
+        FROM okrs_objective o LEFT JOIN okrs_keyresult k ON k.id = o.parent_key_result_id
+        WHERE %(rollup)s AND o.state <> 'archived'
+          AND COALESCE(o.parent_objective_id, k.objective_id) IS NOT NULL
+    ),
+    totals AS (
+        SELECT objective_id,
+               sum(progress * weight ORDER BY grp, pos, id) AS numerator,
+               sum(weight ORDER BY grp, pos, id) AS denominator,
+               bool_or(has) AS has_check_in
+        FROM items GROUP BY objective_id
+    ),
+    a AS (
+        SELECT o.id, o.cycle_id,
+               CASE WHEN t.denominator > 0 THEN t.numerator / t.denominator ELSE 0.0 END AS progress,
+               COALESCE(t.has_check_in, false) AS has_check_in
+        FROM okrs_objective o LEFT JOIN totals t ON t.objective_id = o.id
+        WHERE o.id = ANY(%(ids)s) OR %(all)s
+    )
+    UPDATE okrs_objective o SET
+        progress = a.progress, expected_progress = clk.expected, status = {status}
+    FROM a JOIN _okr_cycle_clock clk ON clk.cycle_id = a.cycle_id
+    WHERE o.id = a.id
+""".replace("{status}", _OBJECTIVE_STATUS_SQL)
+
+# Levels of the alignment tree, deepest first, so children are final before parents.
+_LEVELS_SQL = """
+    WITH RECURSIVE parents AS (
+        SELECT o.id, COALESCE(o.parent_objective_id, k.objective_id) AS parent_id
+        FROM okrs_objective o LEFT JOIN okrs_keyresult k ON k.id = o.parent_key_result_id
+    ),
+    tree(id, depth) AS (
+        SELECT id, 0 FROM parents WHERE parent_id IS NULL
+        UNION ALL
+        SELECT p.id, tree.depth + 1 FROM parents p JOIN tree ON p.parent_id = tree.id WHERE tree.depth < 64
+    )
+    SELECT depth, array_agg(id) FROM tree GROUP BY depth ORDER BY depth DESC
+"""
+
+
+def recalculate_all(clock: Clock | None = None) -> dict[str, int]:
+    """Recompute every cached value of the current tenant with set-based SQL.
+    Idempotent; returns counts for logging."""
+    clock = clock or Clock.current()
+    params = {"at_risk": clock.thresholds.at_risk_gap, "off_track": clock.thresholds.off_track_gap}
+    cycles = list(Cycle.objects.values_list("id", "start_date", "end_date"))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CYCLES_SQL)
+        if cycles:
+            cursor.executemany(
+                "INSERT INTO _okr_cycle_clock VALUES (%s, %s, %s)",
+                [(cid, clock.expected(s, e), clock.cycle_end_epoch(s, e)) for cid, s, e in cycles],
+            )
+        cursor.execute(_KEY_RESULTS_SQL, params)
+        key_results = cursor.rowcount
+        if clock.rollup_children:
+            cursor.execute(_LEVELS_SQL)
+            levels = cursor.fetchall()
+            for _depth, ids in levels:
+                cursor.execute(_OBJECTIVES_SQL, {**params, "rollup": True, "ids": ids, "all": False})
+        else:
+            cursor.execute(_OBJECTIVES_SQL, {**params, "rollup": False, "ids": [], "all": True})
+        cursor.execute("DROP TABLE pg_temp._okr_cycle_clock")
+        objectives = Objective.objects.count()
+    return {"key_results": key_results, "objectives": objectives, "cycles": len(cycles)}

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from okrs import permissions, scoring
+from okrs.models import CheckIn, Cycle, KeyResult, Objective
+from okrs.recalculation import Clock, refresh_key_result
+from okrs.services.common import raise_if, require
+
+
+@transaction.atomic
+def check_in_record(
+    *,
+    key_result: KeyResult,
+    actor: User,
+    value: float | None,
+    confidence: int | None,
+    what_moved: str = "",
+    blockers: str = "",
+    next_step: str = "",
+    corrects: CheckIn | None = None,
+    recorded_at: datetime | None = None,
+    now: datetime | None = None,
+) -> CheckIn:
+    """Record the current value of a KR, then update the KR, its objective and (when
+    aligned children count) the objectives above it, in this transaction.
+
+    ``corrects`` makes this a correction of an earlier check-in: it takes that
+    check-in's place in the history; nothing is ever edited or deleted.
+    ``recorded_at`` is for imports and demo data only (defaults to now).
+    """
+    # Lock the KR: concurrent check-ins on it are applied one after the other.
+    key_result = (
+        KeyResult.objects.select_for_update(of=("self",))
+        .select_related("objective__cycle")
+        .get(pk=key_result.pk)
+    )
+    require(permissions.can_check_in(actor, key_result), _("Only the key result's owner can check in on it."))
+    objective = key_result.objective
+    if objective.cycle.state == Cycle.State.CLOSED or objective.state in {
+        Objective.State.CLOSED,
+        Objective.State.ARCHIVED,
+    }:
+        raise ValidationError(_("This objective is closed; check-ins are no longer accepted."))
+    raise_if(scoring.check_in_value_errors(key_result.kind, value, confidence))
+    recorded_at = recorded_at or timezone.now()
+    effective_at = recorded_at
+    if corrects is not None:
+        if corrects.key_result_id != key_result.pk:
+            raise ValidationError(
+                {"corrects": [_("A correction must be for a check-in of the same key result.")]}
+            )
+        if CheckIn.objects.filter(corrects=corrects).exists():
+            raise ValidationError(
+                {"corrects": [_("That check-in was already corrected; correct the correction.")]}
+            )
+        effective_at = corrects.effective_at
+    check_in = CheckIn(
+        key_result=key_result,
+        author=actor,
+        value=float(value),
+        confidence=int(confidence),
+        what_moved=what_moved.strip(),
+        blockers=blockers.strip(),
+        next_step=next_step.strip(),
+        corrects=corrects,
+        effective_at=effective_at,
+        created_at=recorded_at,
+    )
+    check_in._history_user = actor
+    check_in.save()
+    refresh_key_result(key_result, Clock.current(now))
+    return check_in

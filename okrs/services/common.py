@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise PermissionDenied(message or _("You are not allowed to do this."))
+
+
+def save_validated(instance, actor: User | None, **clean_kwargs) -> None:
+    """full_clean, then save with the actor recorded in the audit history."""
+    instance.full_clean(**clean_kwargs)
+    instance._history_user = actor
+    instance.save()
+
+
+def raise_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationError({field: [message] for field, message in errors.items()})
