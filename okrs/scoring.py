@@ -57,8 +57,11 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "DONE",
     "GUARD_RAILS",
+    "HIGHER_IS_BETTER",
     "INCREASE",
     "KINDS",
+    "LOWER_IS_BETTER",
+    "MAX_MAGNITUDE",
     "MILESTONE",
     "NOT_STARTED",
     "OBJECTIVE_KINDS",
@@ -76,6 +79,7 @@ __all__ = [
     "key_result_errors",
     "key_result_progress",
     "key_result_status",
+    "kpi_health",
     "objective_status",
     "score_expectation",
     "score_meets_expectation",
@@ -471,3 +475,20 @@ def score_meets_expectation(objective_kind: str, score: float) -> bool:
     if not math.isfinite(score):
         raise ValueError("The score must be a finite number.")
     return score >= expectation
+
+
+# --- KPIs -----------------------------------------------------------------------------------------------
+
+HIGHER_IS_BETTER, LOWER_IS_BETTER = "higher_is_better", "lower_is_better"
+
+
+def kpi_health(direction: str, *, green: float, red: float, value: float | None) -> str:
+    """``"green"``, ``"amber"``, ``"red"`` for a KPI reading against its thresholds (inclusive),
+    ``"unknown"`` without a reading."""
+    if value is None:
+        return "unknown"
+    if direction == HIGHER_IS_BETTER:
+        return "green" if value >= green else "red" if value <= red else "amber"
+    if direction == LOWER_IS_BETTER:
+        return "green" if value <= green else "red" if value >= red else "amber"
+    raise ValueError(f"Unknown KPI direction {direction!r}.")

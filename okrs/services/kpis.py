@@ -72,11 +72,3 @@ def kpi_link_key_result(*, kpi: Kpi, key_result: KeyResult, actor: User) -> None
     require(permissions.can_edit_objective(actor, key_result.objective))
     kpi.key_results.add(key_result)
 
-
-def kpi_health(kpi: Kpi, value: float | None) -> str:
-    """'green', 'amber', 'red' or 'unknown' for a reading against the thresholds."""
-    if value is None:
-        return "unknown"
-    if kpi.direction == Kpi.Direction.HIGHER_IS_BETTER:
-        return "green" if value >= kpi.green_threshold else "red" if value <= kpi.red_threshold else "amber"
-    return "green" if value <= kpi.green_threshold else "red" if value >= kpi.red_threshold else "amber"
