@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Team, User
 from accounts.services import team_create, user_create
+from okrs import demo as okr_demo
 from tenants.models import Organization
 from tenants.services import organization_provision, organization_url
 
@@ -45,9 +46,9 @@ PEOPLE = [
 ]
 
 ORGANIZATIONS = [
-    # slug, name, timezone, language
-    ("acme", "Acme Corp", "Europe/Berlin", "en"),
-    ("globex", "Globex 环球", "Asia/Shanghai", "zh-hans"),
+    # slug, name, timezone, language, OKRs
+    ("acme", "Acme Corp", "Europe/Berlin", "en", okr_demo.ACME),
+    ("globex", "Globex 环球", "Asia/Shanghai", "zh-hans", okr_demo.GLOBEX),
 ]
 
 
@@ -91,7 +92,7 @@ def seed_demo() -> DemoSummary:
     _ensure_public_user(PLATFORM_ADMIN, "Platform Admin", staff=True, role=User.Role.MEMBER)
     _ensure_public_user(CONSULTANT, "Olivia Coach", staff=False, role=User.Role.CONSULTANT)
     urls = {}
-    for slug, name, tz, language in ORGANIZATIONS:
+    for slug, name, tz, language, objectives in ORGANIZATIONS:
         organization = Organization.objects.filter(slug=slug).first()
         domain = f"{slug}.example"
         if organization is None:
@@ -102,5 +103,6 @@ def seed_demo() -> DemoSummary:
             created.append(slug)
         with transaction.atomic(), tenant_context(organization):
             _ensure_people(domain, password_hash)
+            okr_demo.seed_okrs(domain=domain, objectives=objectives)
         urls[slug] = organization_url(organization)
     return DemoSummary(created=created, urls=urls)

@@ -71,4 +71,3 @@ def kpi_link_key_result(*, kpi: Kpi, key_result: KeyResult, actor: User) -> None
     """Link a KR to the KPI it should move (the method's OKR ↔ KPI traction)."""
     require(permissions.can_edit_objective(actor, key_result.objective))
     kpi.key_results.add(key_result)
-
