@@ -20,7 +20,8 @@ from django_tenants.utils import schema_context
 
 from config.celery import app
 from tenants.models import Organization
-from tenants.tasks import dispatch_clear_expired_sessions
+from okrs.models import KeyResult
+from tenants.tasks import dispatch_clear_expired_sessions, dispatch_recalculate_scores
 
 pytestmark = pytest.mark.celery_worker
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,3 +105,22 @@ def test_dispatcher_runs_the_task_in_each_serving_organisations_schema(worker, c
         for (schema, _kind), key in keys.items():
             with schema_context(schema):
                 Session.objects.filter(session_key=key).delete()
+
+
+def test_nightly_recalculation_is_dispatched_to_every_serving_organisation(worker, committed):
+    schemas = ["acme", "globex"]
+    expected = {}
+    for schema in schemas:
+        with schema_context(schema):
+            key_result = KeyResult.objects.filter(current__isnull=False).order_by("id").first()
+            expected[schema] = (key_result.pk, key_result.progress)
+            KeyResult.objects.filter(pk=key_result.pk).update(progress=-1.0, status="at_risk")
+
+    dispatch_recalculate_scores.delay(jitter_seconds=0)
+
+    def restored(schema):
+        pk, progress = expected[schema]
+        with schema_context(schema):
+            return KeyResult.objects.get(pk=pk).progress == pytest.approx(progress)
+
+    assert wait_until(lambda: all(restored(s) for s in schemas))
