@@ -19,8 +19,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from config.celery import app
-from tenants.models import Organization
 from okrs.models import KeyResult
+from tenants.models import Organization
 from tenants.tasks import dispatch_clear_expired_sessions, dispatch_recalculate_scores
 
 pytestmark = pytest.mark.celery_worker
