@@ -21,3 +21,12 @@ def save_validated(instance, actor: User | None, **clean_kwargs) -> None:
 def raise_if(errors: dict[str, str]) -> None:
     if errors:
         raise ValidationError({field: [message] for field, message in errors.items()})
+
+
+def reject_unknown_fields(changes: dict, allowed: frozenset[str]) -> None:
+    """Edits name their fields; anything computed or not editable is refused, never ignored."""
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))}
+        )

@@ -11,7 +11,7 @@ from accounts.models import Team, User
 from okrs import permissions, scoring
 from okrs.models import Cycle, Initiative, KeyResult, Objective
 from okrs.recalculation import Clock, refresh_key_result, refresh_objective_chain
-from okrs.services.common import raise_if, require, save_validated
+from okrs.services.common import raise_if, reject_unknown_fields, require, save_validated
 
 OBJECTIVE_FIELDS = frozenset(
     {
@@ -95,11 +95,7 @@ def objective_create(
 @transaction.atomic
 def objective_update(*, objective: Objective, actor: User, **changes) -> Objective:
     require(permissions.can_edit_objective(actor, objective))
-    unknown = set(changes) - OBJECTIVE_FIELDS
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))}
-        )
+    reject_unknown_fields(changes, OBJECTIVE_FIELDS)
     _require_open(objective.cycle)
     for field, value in changes.items():
         setattr(objective, field, value)
@@ -165,11 +161,7 @@ def key_result_create(
 @transaction.atomic
 def key_result_update(*, key_result: KeyResult, actor: User, **changes) -> KeyResult:
     require(permissions.can_edit_objective(actor, key_result.objective))
-    unknown = set(changes) - KEY_RESULT_FIELDS
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))}
-        )
+    reject_unknown_fields(changes, KEY_RESULT_FIELDS)
     _require_open(key_result.objective.cycle)
     for field, value in changes.items():
         setattr(key_result, field, value)
