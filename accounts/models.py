@@ -85,6 +85,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(_("language"), max_length=16, blank=True)
     # D2: a consultant's tenant-side account refers to its public user by plain id.
     public_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Channels: the inbox always; e-mail and the weekly digest can be turned off.
+    notify_by_email = models.BooleanField(_("e-mail me reminders"), default=True, db_default=True)
+    receive_digests = models.BooleanField(_("send me the weekly digest"), default=True, db_default=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=django_timezone.now)
@@ -114,3 +117,77 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_org_admin(self) -> bool:
         return self.role == self.Role.ORG_ADMIN
+
+
+class NotificationSettings(models.Model):
+    """How the organisation's rhythm reaches people (tenant side; one row, pk 1)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    checkin_day = models.PositiveSmallIntegerField(_("check-in day"), choices=Weekday.choices, default=0)
+    digest_day = models.PositiveSmallIntegerField(_("digest day"), choices=Weekday.choices, default=4)
+    max_reminders_per_week = models.PositiveSmallIntegerField(
+        _("reminders per person per week, at most"), default=5
+    )
+    chat_webhook_url = models.URLField(_("chat webhook (Slack-compatible)"), blank=True)
+
+    def __str__(self) -> str:
+        return "Notification settings"
+
+
+class InboxItem(models.Model):
+    """One entry of a person's in-app inbox ("what do I owe"). Never lost: it is
+    written in the same transaction as the notification, before any delivery."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="inbox")
+    kind = models.CharField(max_length=32)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Notification(models.Model):
+    """A notification sent to a person, recorded under a unique key (person, kind,
+    subject, period) so that it is sent exactly once however often the task runs."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32)
+    subject_key = models.CharField(max_length=100)
+    period = models.CharField(max_length=40)
+    # Reminders count towards the weekly limit; escalations and digests do not.
+    capped = models.BooleanField(default=False)
+    inbox_item = models.OneToOneField(InboxItem, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    chat_sent_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "subject_key", "period"], name="notification_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "capped", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_key} {self.period} → {self.user_id}"

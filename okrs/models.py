@@ -30,6 +30,9 @@ class OkrSettings(models.Model):
     rollup_aligned_children = models.BooleanField(
         _("count aligned child objectives in a parent's progress"), default=False
     )
+    escalation_threshold = models.PositiveSmallIntegerField(
+        _("escalate after this many consecutive check-ins behind pace"), default=2
+    )
 
     class Meta:
         constraints = [
@@ -164,6 +167,8 @@ class Objective(models.Model):
     expected_progress = models.FloatField(default=0.0)
     score = models.FloatField(null=True, blank=True)
     closing_note = models.TextField(_("closing note"), blank=True)
+    # Set by a level-2 escalation (method §5), cleared when its escalations are resolved.
+    needs_decision = models.BooleanField(_("needs decision"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -404,3 +409,50 @@ class AlignmentProposal(models.Model):
     @property
     def parent(self):
         return self.parent_objective or self.parent_key_result
+
+
+class Escalation(models.Model):
+    """The three lines of defence (method §5) for a key result behind pace."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Resolution(models.TextChoices):
+        RECOVERED = "recovered", _("Recovered")
+        TARGET_CHANGED = "target_changed", _("Target changed")
+        OBJECTIVE_DROPPED = "objective_dropped", _("Objective dropped")
+        AUTO_RECOVERED = "auto_recovered", _("Back on track (closed automatically)")
+
+    key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="escalations")
+    level = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    behind_check_ins = models.PositiveSmallIntegerField(default=0)
+    opened_at = models.DateTimeField(default=timezone.now)
+    root_cause_due_at = models.DateTimeField(null=True, blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_result", "level"],
+                condition=~Q(state="resolved"),
+                name="escalation_once_per_level",
+            ),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="escalation_level_1_3"),
+        ]
+
+    def __str__(self) -> str:
+        return f"L{self.level} {self.key_result_id} ({self.state})"

@@ -36,6 +36,7 @@ class Clock:
     tz: str
     thresholds: scoring.Thresholds
     rollup_children: bool
+    escalation_threshold: int = 2
 
     @classmethod
     def current(cls, now: datetime | None = None, settings: OkrSettings | None = None) -> Clock:
@@ -45,6 +46,7 @@ class Clock:
             tz=organization_timezone(),
             thresholds=settings.thresholds(),
             rollup_children=settings.rollup_aligned_children,
+            escalation_threshold=settings.escalation_threshold,
         )
 
     def expected(self, start_date, end_date) -> float:
@@ -57,9 +59,10 @@ class Clock:
 # --- incremental -------------------------------------------------------------------
 
 
-def refresh_key_result(key_result: KeyResult, clock: Clock) -> None:
+def refresh_key_result(key_result: KeyResult, clock: Clock) -> list[tuple[datetime, float]]:
     """Recompute one KR from its effective check-ins, then its objective chain.
-    ``key_result`` must have ``objective.cycle`` loaded."""
+    ``key_result`` must have ``objective.cycle`` loaded; its cached fields are updated
+    in place too. Returns the effective check-ins as (time, value), oldest first."""
     points = list(
         CheckIn.objects.filter(key_result_id=key_result.pk, correction__isnull=True)
         .order_by("effective_at", "id")
@@ -88,15 +91,15 @@ def refresh_key_result(key_result: KeyResult, clock: Clock) -> None:
         [(at.timestamp(), value) for at, value, _ in points],
         clock.cycle_end_epoch(cycle.start_date, cycle.end_date),
     )
-    KeyResult.objects.filter(pk=key_result.pk).update(
-        current=current,
-        confidence=confidence,
-        last_check_in_at=last_at,
-        progress=progress,
-        status=status,
-        forecast=forecast,
-    )
+    cached = {
+        "current": current, "confidence": confidence, "last_check_in_at": last_at, "progress": progress,
+        "status": status, "forecast": forecast,
+    }  # fmt: skip
+    KeyResult.objects.filter(pk=key_result.pk).update(**cached)
+    for field, value in cached.items():
+        setattr(key_result, field, value)
     refresh_objective_chain(key_result.objective_id, clock)
+    return [(at, value) for at, value, _ in points]
 
 
 _CHAIN_SQL = """

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from accounts.models import User
 from accounts.services import invitation_send, set_password_path, user_create
+from config.sites import host_for, site_url
 from tenants.models import Domain, Organization
 from tenants.schema_clone import align_unique_constraint_names
 from tenants.validators import language_errors, schema_name_for, slug_errors, timezone_errors
@@ -36,12 +37,11 @@ class ProvisionResult:
 
 
 def organization_host(organization: Organization) -> str:
-    return f"{organization.slug}.{settings.BASE_DOMAIN}"
+    return host_for(organization.slug)
 
 
 def organization_url(organization: Organization, path: str = "/") -> str:
-    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
-    return f"{settings.SITE_SCHEME}://{organization_host(organization)}{port}{path}"
+    return site_url(organization.slug, path)
 
 
 def template_state() -> str:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from okrs import permissions, scoring
+from okrs import escalations, permissions, scoring
 from okrs.models import CheckIn, Cycle, KeyResult, Objective
 from okrs.recalculation import Clock, refresh_key_result
 from okrs.services.common import raise_if, require
@@ -75,5 +75,7 @@ def check_in_record(
     )
     check_in._history_user = actor
     check_in.save()
-    refresh_key_result(key_result, Clock.current(now))
+    clock = Clock.current(now)
+    points = refresh_key_result(key_result, clock)
+    escalations.evaluate(key_result, points, clock, clock.escalation_threshold)
     return check_in

@@ -183,9 +183,10 @@ def test_closed_cycle_refuses_check_ins(people, quarter, adoption):
 
 
 def test_check_in_write_takes_a_bounded_number_of_queries(people, quarter, objective, adoption):
-    record(adoption, people.lead, 3)
+    # On pace, so no escalation opens (that would add notifications; see test_escalations).
+    record(adoption, people.lead, 8)
     with CaptureQueriesContext(connection) as small:
-        record(adoption, people.lead, 4)
+        record(adoption, people.lead, 9)
     # Grow the organisation: many more objectives, KRs and check-ins elsewhere.
     for i in range(30):
         other = Objective.objects.create(cycle=quarter, owner=people.analyst, title=f"Other {i}")
@@ -196,6 +197,6 @@ def test_check_in_write_takes_a_bounded_number_of_queries(people, quarter, objec
         )
 
     with CaptureQueriesContext(connection) as large:
-        record(adoption, people.lead, 5)
+        record(adoption, people.lead, 10)
 
     assert len(large.captured_queries) == len(small.captured_queries) <= 15

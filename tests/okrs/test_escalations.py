@@ -1,0 +1,155 @@
+"""The three lines of defence: escalation levels, notifications, acknowledge, resolve,
+auto-resolution."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import InboxItem, Notification
+from okrs.escalations import escalation_acknowledge, escalation_resolve, sweep
+from okrs.models import Escalation, Objective, OkrSettings
+from okrs.recalculation import Clock
+from okrs.services.check_ins import check_in_record
+from okrs.services.objectives import key_result_create, key_result_update, objective_create
+from tests.okrs.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def behind(people, quarter):
+    """An increasing KR owned by the SRE (manager: the platform lead)."""
+    objective = objective_create(
+        actor=people.lead, cycle=quarter, owner=people.lead, title="Reliable platform"
+    )
+    return key_result_create(
+        actor=people.lead, objective=objective, title="Automated runbooks from 0 to 20", kind="increase",
+        start=0, target=20, owner=people.sre,
+    )  # fmt: skip
+
+
+def check_in(kr, person, value, days_ago=0):
+    at = NOW - timedelta(days=days_ago)
+    return check_in_record(key_result=kr, actor=person, value=value, confidence=4, recorded_at=at, now=NOW)
+
+
+def levels(kr):
+    return sorted(
+        Escalation.objects.filter(key_result=kr).exclude(state="resolved").values_list("level", flat=True)
+    )
+
+
+def test_one_check_in_behind_is_not_an_escalation(people, behind):
+    check_in(behind, people.sre, 1)
+
+    assert levels(behind) == []
+
+
+def test_two_consecutive_check_ins_behind_open_level_one_for_owner_and_manager(people, behind):
+    check_in(behind, people.sre, 1, days_ago=14)
+    check_in(behind, people.sre, 2)
+
+    (escalation,) = Escalation.objects.filter(key_result=behind)
+    assert (escalation.level, escalation.state, escalation.behind_check_ins) == (1, "open", 2)
+    assert escalation.root_cause_due_at == NOW + timedelta(hours=24)
+    told = set(
+        Notification.objects.filter(subject_key=f"escalation:{escalation.pk}").values_list("user", flat=True)
+    )
+    assert told == {people.sre.pk, people.lead.pk}
+    assert InboxItem.objects.filter(user=people.sre, kind="escalation", title__contains="root-cause").exists()
+
+
+def test_still_behind_opens_level_two_then_three(people, behind):
+    # Q4 began on 1 Oct; 30, 20 and 10 days before NOW nothing had moved: behind each time.
+    for days_ago in (30, 20, 10):
+        check_in(behind, people.sre, 0, days_ago=days_ago)
+    assert levels(behind) == [1, 2]
+    assert Objective.objects.get(pk=behind.objective_id).needs_decision is True
+    level_two = Escalation.objects.get(key_result=behind, level=2)
+    told = set(
+        Notification.objects.filter(subject_key=f"escalation:{level_two.pk}").values_list("user", flat=True)
+    )
+    assert told == {people.lead.pk, people.ceo.pk}  # objective owner / manager, and the org admin
+
+    check_in(behind, people.sre, 1)
+
+    assert levels(behind) == [1, 2, 3]
+
+
+def test_an_escalation_never_opens_twice_for_the_same_level(people, behind):
+    check_in(behind, people.sre, 1, days_ago=14)
+    check_in(behind, people.sre, 2)
+    sweep(Clock.current(NOW), threshold=2)
+    sweep(Clock.current(NOW), threshold=2)
+
+    assert Escalation.objects.filter(key_result=behind, level=1).count() == 1
+
+
+def test_back_on_track_closes_escalations_with_a_note(people, behind):
+    for days_ago in (30, 20, 10):
+        check_in(behind, people.sre, 0, days_ago=days_ago)
+    assert levels(behind) == [1, 2]
+
+    check_in(behind, people.sre, 15)
+
+    assert levels(behind) == []
+    notes = set(Escalation.objects.filter(key_result=behind).values_list("resolution", "resolution_note"))
+    assert notes == {("auto_recovered", f"Back on track on {NOW.date().isoformat()}; closed automatically.")}
+    assert Objective.objects.get(pk=behind.objective_id).needs_decision is False
+
+
+def test_changing_the_target_and_recalculating_closes_escalations(people, behind):
+    check_in(behind, people.sre, 1, days_ago=14)
+    check_in(behind, people.sre, 2)
+    key_result_update(key_result=behind, actor=people.lead, target=3)  # 2 of 3 is on pace
+
+    sweep(Clock.current(NOW), threshold=2)
+
+    assert levels(behind) == []
+
+
+def test_threshold_is_an_organisation_setting(people, behind):
+    OkrSettings.objects.update_or_create(pk=1, defaults={"escalation_threshold": 3})
+
+    check_in(behind, people.sre, 1, days_ago=14)
+    check_in(behind, people.sre, 2)
+
+    assert levels(behind) == []
+
+
+def test_acknowledge_needs_a_root_cause_and_the_right_person(people, behind):
+    check_in(behind, people.sre, 1, days_ago=14)
+    check_in(behind, people.sre, 2)
+    escalation = Escalation.objects.get(key_result=behind)
+
+    with pytest.raises(PermissionDenied):
+        escalation_acknowledge(escalation=escalation, actor=people.analyst, root_cause="Not mine")
+    with pytest.raises(ValidationError, match="root cause"):
+        escalation_acknowledge(escalation=escalation, actor=people.sre, root_cause=" ")
+    assert Escalation.objects.get(pk=escalation.pk).state == "open"
+
+    escalation_acknowledge(escalation=escalation, actor=people.sre, root_cause="Alert noise hides real work")
+
+    escalation.refresh_from_db()
+    assert (escalation.state, escalation.acknowledged_by) == ("acknowledged", people.sre)
+
+
+def test_resolve_records_the_decision(people, behind):
+    check_in(behind, people.sre, 1, days_ago=14)
+    check_in(behind, people.sre, 2)
+    escalation = Escalation.objects.get(key_result=behind)
+
+    with pytest.raises(PermissionDenied):
+        escalation_resolve(escalation=escalation, actor=people.sre, resolution="recovered", note="x")
+    with pytest.raises(ValidationError, match="Say what was decided"):
+        escalation_resolve(escalation=escalation, actor=people.lead, resolution="target_changed", note="")
+    resolved = escalation_resolve(
+        escalation=escalation, actor=people.lead, resolution="target_changed", note="Target lowered to 12"
+    )
+
+    assert (resolved.state, resolved.resolution, resolved.resolved_by) == (
+        "resolved",
+        "target_changed",
+        people.lead,
+    )
