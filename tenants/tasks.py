@@ -1,7 +1,9 @@
 from celery import shared_task
+from django.utils import timezone
 
 from accounts.tasks import clear_expired_sessions
 from okrs.tasks import recalculate_scores
+from reviews.tasks import send_reminders
 from tenants.dispatch import dispatch_to_organizations
 
 
@@ -16,3 +18,13 @@ def dispatch_recalculate_scores(jitter_seconds: int = 900) -> int:
     """Nightly, in public: each organisation recomputes its cached scores, so that
     expected progress and statuses move with the calendar even without check-ins."""
     return dispatch_to_organizations(recalculate_scores, jitter_seconds=jitter_seconds)
+
+
+@shared_task
+def dispatch_reminders(jitter_seconds: int = 60, now_iso: str | None = None) -> int:
+    """Every 15 minutes, in public: each organisation works out what is due for its
+    people at this instant (each person in their own time zone)."""
+    now_iso = now_iso or timezone.now().isoformat()
+    return dispatch_to_organizations(
+        send_reminders, jitter_seconds=jitter_seconds, kwargs={"now_iso": now_iso}
+    )
