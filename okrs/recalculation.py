@@ -171,60 +171,66 @@ _CYCLES_SQL = """
     CREATE TEMP TABLE _okr_cycle_clock (cycle_id bigint PRIMARY KEY, expected float8, end_epoch float8)
 """
 
+# One pass over the check-ins: the latest effective one (by effective_at, id) and the
+# least-squares fit per KR. Rows whose values do not change are not rewritten.
 _KEY_RESULTS_SQL = """
-    WITH effective AS (
-        SELECT c.key_result_id, c.id, c.value, c.confidence, c.effective_at,
-               EXTRACT(EPOCH FROM c.effective_at)::float8 AS x
-        FROM okrs_checkin c
-        WHERE NOT EXISTS (SELECT 1 FROM okrs_checkin x WHERE x.corrects_id = c.id)
-    ),
-    latest AS (
-        SELECT DISTINCT ON (key_result_id) key_result_id, value, confidence, effective_at
-        FROM effective ORDER BY key_result_id, effective_at DESC, id DESC
-    ),
-    fit AS (
-        SELECT key_result_id, count(*) AS n, avg(x) AS mx, avg(value) AS my, regr_slope(value, x) AS slope
-        FROM effective GROUP BY key_result_id
+    WITH per_kr AS (
+        SELECT key_result_id,
+               (array_agg(value ORDER BY effective_at DESC, id DESC))[1] AS current,
+               (array_agg(confidence ORDER BY effective_at DESC, id DESC))[1] AS confidence,
+               max(effective_at) AS effective_at,
+               count(*) AS n, avg(x) AS mx, avg(value) AS my, regr_slope(value, x) AS slope
+        FROM (
+            SELECT key_result_id, id, value, confidence, effective_at, date_part('epoch', effective_at) AS x
+            FROM okrs_checkin
+            WHERE id NOT IN (SELECT corrects_id FROM okrs_checkin WHERE corrects_id IS NOT NULL)
+        ) effective
+        GROUP BY key_result_id
     ),
     measured AS (
-        SELECT k.id, k.kind, l.value AS current, l.confidence, l.effective_at, clk.expected,
-               CASE WHEN f.n >= 2 AND f.slope IS NOT NULL THEN f.my + f.slope * (clk.end_epoch - f.mx) END
+        SELECT k.id, k.kind, l.current, l.confidence, l.effective_at, clk.expected,
+               CASE WHEN l.n >= 2 AND l.slope IS NOT NULL THEN l.my + l.slope * (clk.end_epoch - l.mx) END
                    AS forecast,
                CASE
-                   WHEN l.value IS NULL THEN 0.0
+                   WHEN l.current IS NULL THEN 0.0
                    WHEN k.kind = 'increase' THEN
-                       LEAST(1.0, GREATEST(0.0, (l.value - k.start) / (k.target - k.start)))
+                       LEAST(1.0, GREATEST(0.0, (l.current - k.start) / (k.target - k.start)))
                    WHEN k.kind = 'decrease' THEN
-                       LEAST(1.0, GREATEST(0.0, (k.start - l.value) / (k.start - k.target)))
-                   WHEN k.kind = 'stay_above' THEN CASE WHEN l.value >= k.target THEN 1.0 ELSE 0.0 END
-                   WHEN k.kind = 'stay_below' THEN CASE WHEN l.value <= k.target THEN 1.0 ELSE 0.0 END
+                       LEAST(1.0, GREATEST(0.0, (k.start - l.current) / (k.start - k.target)))
+                   WHEN k.kind = 'stay_above' THEN CASE WHEN l.current >= k.target THEN 1.0 ELSE 0.0 END
+                   WHEN k.kind = 'stay_below' THEN CASE WHEN l.current <= k.target THEN 1.0 ELSE 0.0 END
                    WHEN k.kind = 'stay_between' THEN
-                       CASE WHEN l.value >= k.low AND l.value <= k.high THEN 1.0
-                            ELSE GREATEST(0.0, 1.0 - (CASE WHEN l.value < k.low THEN k.low - l.value
-                                                           ELSE l.value - k.high END) / (k.high - k.low))
+                       CASE WHEN l.current >= k.low AND l.current <= k.high THEN 1.0
+                            ELSE GREATEST(0.0, 1.0 - (CASE WHEN l.current < k.low THEN k.low - l.current
+                                                           ELSE l.current - k.high END) / (k.high - k.low))
                        END
-                   WHEN k.kind = 'milestone' THEN CASE WHEN l.value >= 1 THEN 1.0 ELSE 0.0 END
+                   WHEN k.kind = 'milestone' THEN CASE WHEN l.current >= 1 THEN 1.0 ELSE 0.0 END
                END AS progress
         FROM okrs_keyresult k
         JOIN okrs_objective o ON o.id = k.objective_id
         JOIN _okr_cycle_clock clk ON clk.cycle_id = o.cycle_id
-        LEFT JOIN latest l ON l.key_result_id = k.id
-        LEFT JOIN fit f ON f.key_result_id = k.id
+        LEFT JOIN per_kr l ON l.key_result_id = k.id
+    ),
+    computed AS (
+        SELECT m.*,
+               CASE
+                   WHEN m.current IS NULL THEN 'not_started'
+                   WHEN m.kind IN ('stay_above', 'stay_below', 'stay_between') THEN
+                       CASE WHEN m.progress >= 1 THEN 'on_track' ELSE 'off_track' END
+                   WHEN m.progress >= 1 THEN 'done'
+                   WHEN m.expected - m.progress <= %(at_risk)s THEN 'on_track'
+                   WHEN m.expected - m.progress <= %(off_track)s THEN 'at_risk'
+                   ELSE 'off_track'
+               END AS status
+        FROM measured m
     )
     UPDATE okrs_keyresult k SET
-        current = m.current, confidence = m.confidence, last_check_in_at = m.effective_at,
-        progress = m.progress, forecast = m.forecast,
-        status = CASE
-            WHEN m.current IS NULL THEN 'not_started'
-            WHEN m.kind IN ('stay_above', 'stay_below', 'stay_between') THEN
-                CASE WHEN m.progress >= 1 THEN 'on_track' ELSE 'off_track' END
-            WHEN m.progress >= 1 THEN 'done'
-            WHEN m.expected - m.progress <= %(at_risk)s THEN 'on_track'
-            WHEN m.expected - m.progress <= %(off_track)s THEN 'at_risk'
-            ELSE 'off_track'
-        END
-    FROM measured m
-    WHERE m.id = k.id
+        current = c.current, confidence = c.confidence, last_check_in_at = c.effective_at,
+        progress = c.progress, forecast = c.forecast, status = c.status
+    FROM computed c
+    WHERE c.id = k.id
+      AND (k.current, k.confidence, k.last_check_in_at, k.progress, k.forecast, k.status)
+          IS DISTINCT FROM (c.current, c.confidence, c.effective_at, c.progress, c.forecast, c.status)
 """
 
 _OBJECTIVE_STATUS_SQL = """
@@ -299,7 +305,7 @@ def recalculate_all(clock: Clock | None = None) -> dict[str, int]:
                 [(cid, clock.expected(s, e), clock.cycle_end_epoch(s, e)) for cid, s, e in cycles],
             )
         cursor.execute(_KEY_RESULTS_SQL, params)
-        key_results = cursor.rowcount
+        changed = cursor.rowcount
         if clock.rollup_children:
             cursor.execute(_LEVELS_SQL)
             levels = cursor.fetchall()
@@ -309,4 +315,10 @@ def recalculate_all(clock: Clock | None = None) -> dict[str, int]:
             cursor.execute(_OBJECTIVES_SQL, {**params, "rollup": False, "ids": [], "all": True})
         cursor.execute("DROP TABLE pg_temp._okr_cycle_clock")
         objectives = Objective.objects.count()
-    return {"key_results": key_results, "objectives": objectives, "cycles": len(cycles)}
+        key_results = KeyResult.objects.count()
+    return {
+        "key_results": key_results,
+        "key_results_changed": changed,
+        "objectives": objectives,
+        "cycles": len(cycles),
+    }

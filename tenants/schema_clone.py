@@ -1,10 +1,12 @@
-"""Corrections to django-tenants' schema clone (D3).
+"""Corrections to django-tenants' schema clone (D3), so that a clone is identical to a
+migrated schema (tests/tenants/test_provisioning.py compares the catalogs):
 
-The ``clone_schema`` SQL function recreates multi-column UNIQUE constraints under
-PostgreSQL's default names (``<table>_<cols>_key``) instead of the template's names
-(Django's ``..._uniq`` hashes or an explicit ``UniqueConstraint(name=...)``). A later
-migration that drops or alters such a constraint by name would then fail on cloned
-schemas only. We rename them back so a clone is identical to a migrated schema.
+- ``clone_schema`` recreates multi-column UNIQUE constraints under PostgreSQL's default
+  names (``<table>_<cols>_key``) instead of the template's (Django's ``..._uniq`` hashes
+  or an explicit ``UniqueConstraint(name=...)``); a later migration that drops such a
+  constraint by name would fail on cloned schemas only. We rename them back.
+- It does not copy storage parameters (``ALTER TABLE ... SET (fillfactor = 50)``); we
+  copy them.
 """
 
 from django.db import connection
@@ -37,3 +39,29 @@ def align_unique_constraint_names(template_schema: str, schema: str) -> int:
             )
             cursor.execute(statement.as_string(cursor.cursor.connection))
     return len(renames)
+
+
+_STORAGE_OPTIONS = """
+    SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %s AND c.relkind = 'r' AND c.reloptions IS NOT NULL
+"""
+
+
+def copy_storage_options(template_schema: str, schema: str) -> int:
+    """Give ``schema``'s tables the storage parameters they have in the template."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STORAGE_OPTIONS, [template_schema])
+        rows = cursor.fetchall()
+        for table, options in rows:
+            assignments = sql.SQL(", ").join(
+                sql.SQL("{} = {}").format(sql.Identifier(key), sql.Literal(value))
+                for key, value in (option.split("=", 1) for option in options)
+            )
+            statement = sql.SQL("ALTER TABLE {} SET ({})").format(sql.Identifier(schema, table), assignments)
+            cursor.execute(statement.as_string(cursor.cursor.connection))
+    return len(rows)
+
+
+def correct_clone(template_schema: str, schema: str) -> None:
+    align_unique_constraint_names(template_schema, schema)
+    copy_storage_options(template_schema, schema)

@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.services import invitation_send, set_password_path, user_create
 from config.sites import host_for, site_url
 from tenants.models import Domain, Organization
-from tenants.schema_clone import align_unique_constraint_names
+from tenants.schema_clone import correct_clone
 from tenants.validators import language_errors, schema_name_for, slug_errors, timezone_errors
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _create_schema(organization: Organization, method: str) -> None:
         # django_migrations rows, so django-tenants' follow-up "migrate --fake"
         # would only re-run post_migrate hooks: skipping it saves a third of the time.
         CloneSchema().clone_schema(TEMPLATE_SCHEMA, organization.schema_name, organization.clone_mode)
-        align_unique_constraint_names(TEMPLATE_SCHEMA, organization.schema_name)
+        correct_clone(TEMPLATE_SCHEMA, organization.schema_name)
     else:
         organization.create_schema(check_if_exists=False, verbosity=0)
 

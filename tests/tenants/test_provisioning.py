@@ -69,7 +69,15 @@ def catalog(schema: str) -> dict[str, list]:
             [schema, schema],
         )
         triggers = cursor.fetchall()
-    return {"columns": columns, "indexes": indexes, "constraints": constraints, "triggers": triggers}
+        cursor.execute(
+            "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.reloptions IS NOT NULL ORDER BY 1",
+            [schema],
+        )
+        storage = cursor.fetchall()
+    return {
+        "columns": columns, "indexes": indexes, "constraints": constraints, "triggers": triggers, "storage": storage,
+    }  # fmt: skip
 
 
 def test_clone_path_is_used_when_the_template_exists():
@@ -111,6 +119,10 @@ def test_clone_and_migration_paths_give_identical_tables():
         == migrated_catalog["triggers"]
         == [("okrs_checkin", "okrs_checkin_no_update", "okrs_checkin_append_only", True)]
     )
+    assert cloned_catalog["storage"] == migrated_catalog["storage"]
+    assert migrated_catalog["storage"] == [
+        ("okrs_keyresult", ["fillfactor=50"]), ("okrs_objective", ["fillfactor=50"]),
+    ]  # fmt: skip
 
 
 def test_cloned_schema_has_every_migration_recorded():
