@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.notifications import notify
 from okrs import permissions
 from okrs.models import AlignmentProposal, KeyResult, Objective
 from okrs.recalculation import Clock, refresh_objective_chain
@@ -82,7 +83,29 @@ def alignment_propose(
     )
     if permissions.can_decide_alignment(actor, proposal):
         return alignment_accept(proposal=proposal, actor=actor)
+    parent = parent_objective or parent_key_result
+    notify(
+        user=parent.owner, kind="alignment_proposed", subject_key=f"proposal:{proposal.pk}",
+        period="proposed",
+        title=_("%(p)s proposes that “%(child)s” contributes to “%(parent)s”") % {
+            "p": actor.get_full_name(), "child": child.title, "parent": parent.title,
+        },
+        body=proposal.message, link=f"/objectives/{child.pk}/",
+    )  # fmt: skip
     return proposal
+
+
+def _tell_proposer(proposal: AlignmentProposal) -> None:
+    if proposal.proposed_by_id == proposal.decided_by_id:
+        return
+    notify(
+        user=proposal.proposed_by, kind="alignment_decided", subject_key=f"proposal:{proposal.pk}",
+        period=proposal.state,
+        title=_("Your alignment of “%(child)s” was %(state)s") % {
+            "child": proposal.child.title, "state": proposal.get_state_display().lower(),
+        },
+        body=proposal.response, link=f"/objectives/{proposal.child_id}/",
+    )  # fmt: skip
 
 
 def _decide(proposal: AlignmentProposal, actor: User) -> AlignmentProposal:
@@ -118,6 +141,7 @@ def alignment_accept(*, proposal: AlignmentProposal, actor: User, response: str 
     child.parent_objective, child.parent_key_result = proposal.parent_objective, proposal.parent_key_result
     child._history_user = actor
     child.save(update_fields=["parent_objective", "parent_key_result", "updated_at"])
+    _tell_proposer(proposal)
     clock = Clock.current()
     if clock.rollup_children:
         if previous_parent:
@@ -134,6 +158,7 @@ def alignment_decline(*, proposal: AlignmentProposal, actor: User, response: str
     proposal.state, proposal.response = AlignmentProposal.State.DECLINED, response.strip()
     proposal.decided_by, proposal.decided_at = actor, timezone.now()
     proposal.save()
+    _tell_proposer(proposal)
     return proposal
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.notifications import notify
 from okrs.services.common import require
 from reviews import permissions
 from reviews.models import PeerFeedbackRequest, Review
@@ -51,6 +52,13 @@ def peer_feedback_request(
     )
     request.full_clean()
     request.save()
+    notify(
+        user=reviewer, kind="feedback_requested", subject_key=f"feedback:{request.pk}", period="requested",
+        title=_("%(p)s asks for your feedback on “%(o)s”") % {
+            "p": review.participant.get_full_name(), "o": review.objective.title,
+        },
+        body=request.question, link=f"/reviews/{review.pk}/",
+    )  # fmt: skip
     return request
 
 

@@ -143,3 +143,19 @@ def test_withdraw_and_one_open_proposal_per_objective(people, company, team, yea
     assert AlignmentProposal.objects.get(pk=second.pk).state == "withdrawn"
     with pytest.raises(ValidationError, match="Only an open proposal"):
         alignment_withdraw(proposal=AlignmentProposal.objects.get(pk=second.pk), actor=people.lead)
+
+
+def test_both_sides_are_told(people, company, team):
+    from accounts.models import InboxItem
+
+    proposal = alignment_propose(
+        child=team, actor=people.lead, parent_objective=company, message="Speed helps"
+    )
+    alignment_decline(proposal=proposal, actor=people.cto, response="Belongs under reliability")
+
+    asked = InboxItem.objects.get(user=people.cto, kind="alignment_proposed")
+    answered = InboxItem.objects.get(user=people.lead, kind="alignment_decided")
+    assert asked.title == "Linus Chen proposes that “Faster deploys” contributes to “Best platform”"
+    assert asked.body == "Speed helps"
+    assert answered.title == "Your alignment of “Faster deploys” was declined"
+    assert answered.body == "Belongs under reliability"

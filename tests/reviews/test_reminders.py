@@ -118,12 +118,14 @@ def test_unanswered_peer_feedback_is_nudged_after_two_days(people, review):
     )
     PeerFeedbackRequest.objects.filter(pk=request.pk).update(requested_at=at("2026-11-12T10:00Z"))
 
+    key = f"feedback:{request.pk}"
+    assert sent_to(people.backend, "feedback_requested") == [(key, "requested")]  # told when asked
     run_reminders(at("2026-11-13T10:00Z"))
-    assert sent_to(people.backend, "feedback_requested") == []
+    assert sent_to(people.backend, "feedback_requested") == [(key, "requested")]
     run_reminders(at("2026-11-14T10:00Z"))
     run_reminders(at("2026-11-15T10:00Z"))
 
-    assert sent_to(people.backend, "feedback_requested") == [(f"feedback:{request.pk}", "2d")]
+    assert sorted(sent_to(people.backend, "feedback_requested")) == [(key, "2d"), (key, "requested")]
 
 
 def test_weekly_digest_for_people_and_their_managers(people, paged_once):
@@ -184,4 +186,4 @@ def test_feedback_request_that_was_answered_is_not_nudged(people, review):
 
     run_reminders(at("2026-11-14T10:00Z") + timedelta(days=1))
 
-    assert sent_to(people.backend, "feedback_requested") == []
+    assert [p for _, p in sent_to(people.backend, "feedback_requested")] == ["requested"]

@@ -76,7 +76,8 @@ def catalog(schema: str) -> dict[str, list]:
         )
         storage = cursor.fetchall()
     return {
-        "columns": columns, "indexes": indexes, "constraints": constraints, "triggers": triggers, "storage": storage,
+        "columns": columns, "indexes": indexes, "constraints": constraints, "triggers": triggers,
+        "storage": storage,
     }  # fmt: skip
 
 
