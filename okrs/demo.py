@@ -2,8 +2,8 @@
 
 An annual strategic cycle and the current quarter; company → team → individual
 objectives aligned both ways (to objectives and to key results, one proposal still
-waiting for an answer); key results of every type; check-ins every two weeks since the
-quarter began, some behind pace; KPIs with readings linked to the KRs they should move.
+waiting for an answer); key results of every type; weekly check-ins since the quarter
+began, some behind pace; KPIs with readings linked to the KRs they should move.
 """
 
 from __future__ import annotations
@@ -197,22 +197,27 @@ def seed_okrs(*, domain: str, objectives: tuple[Obj, ...], now: datetime | None 
     return True
 
 
+def _elapsed(cycle: Cycle, moment: datetime) -> float:
+    start = timezone.make_aware(datetime.combine(cycle.start_date, datetime.min.time()))
+    end = timezone.make_aware(datetime.combine(cycle.end_date + timedelta(days=1), datetime.min.time()))
+    return max(0.0, (moment - start) / (end - start))
+
+
 def _record_check_ins(objectives, key_results, people, *, start: date, now, rng) -> None:
     start = timezone.make_aware(datetime.combine(start, datetime.min.time()))
-    span = (start + timedelta(days=91) - start).total_seconds()
-    # Every two weeks since the quarter began (and a few weeks back even early in a quarter).
+    # Weekly since the quarter began (and a few weeks back even early in a quarter).
     moment = min(start + timedelta(days=7), now - timedelta(days=42))
     while moment < now:
-        fraction = max(0.0, (moment - start).total_seconds() / span)
         for spec in objectives:
             for n, kr in enumerate(spec.krs):
                 key_result = key_results[f"{spec.key}#{n}"]
+                fraction = _elapsed(key_result.objective.cycle, moment)
                 check_in_record(
                     key_result=key_result, actor=people[spec.owner], value=_value_at(kr, fraction, rng),
                     confidence=max(0, min(10, round(7 * kr.pace + rng.uniform(-1, 1)))),
                     what_moved="Weekly numbers from the dashboard.", recorded_at=moment, now=now,
                 )  # fmt: skip
-        moment += timedelta(days=14)
+        moment += timedelta(days=7)
 
 
 def _seed_kpis(domain, people, key_results, now, rng) -> None:

@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import Team, User
 from accounts.services import team_create, user_create
 from okrs import demo as okr_demo
+from reviews import demo as review_demo
 from tenants.models import Organization
 from tenants.services import organization_provision, organization_url
 
@@ -104,5 +105,6 @@ def seed_demo() -> DemoSummary:
         with transaction.atomic(), tenant_context(organization):
             _ensure_people(domain, password_hash)
             okr_demo.seed_okrs(domain=domain, objectives=objectives)
+            review_demo.seed_reviews(domain=domain, language=language)
         urls[slug] = organization_url(organization)
     return DemoSummary(created=created, urls=urls)

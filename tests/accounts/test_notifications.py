@@ -14,6 +14,7 @@ from accounts.delivery import deliver
 from accounts.models import InboxItem, Notification, NotificationSettings, User
 from accounts.notifications import notify, week_start
 from accounts.tasks import DeliveryError
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -21,8 +22,9 @@ NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday
 
 @pytest.fixture
 def person(acme):
+    """Someone new at Acme: no demo notifications in their inbox."""
     with tenant_context(acme):
-        yield User.objects.get(email="analyst@acme.example")
+        yield UserFactory(email="kenji@acme.example", full_name="Kenji Sato")
 
 
 def remind(person, n, **kwargs):
@@ -78,7 +80,7 @@ def test_email_delivery_happens_once_even_if_the_task_runs_twice(person):
     assert deliver(notification.pk) == {"email": True, "chat": False}
     assert deliver(notification.pk) == {"email": False, "chat": False}
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["analyst@acme.example"]
+    assert mail.outbox[0].to == ["kenji@acme.example"]
     assert "http://acme.localhost/objectives/7/" in mail.outbox[0].body
 
 

@@ -38,8 +38,11 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def sent_to(user, kind):
-    return list(Notification.objects.filter(user=user, kind=kind).values_list("subject_key", "period"))
+def sent_to(user, kind, subject_key=None):
+    sent = Notification.objects.filter(user=user, kind=kind)
+    if subject_key:
+        sent = sent.filter(subject_key=subject_key)
+    return list(sent.values_list("subject_key", "period"))
 
 
 def test_check_in_reminder_comes_on_check_in_day_at_nine_local(people, paged_once):
@@ -119,13 +122,13 @@ def test_unanswered_peer_feedback_is_nudged_after_two_days(people, review):
     PeerFeedbackRequest.objects.filter(pk=request.pk).update(requested_at=at("2026-11-12T10:00Z"))
 
     key = f"feedback:{request.pk}"
-    assert sent_to(people.backend, "feedback_requested") == [(key, "requested")]  # told when asked
+    assert sent_to(people.backend, "feedback_requested", key) == [(key, "requested")]  # told when asked
     run_reminders(at("2026-11-13T10:00Z"))
-    assert sent_to(people.backend, "feedback_requested") == [(key, "requested")]
+    assert sent_to(people.backend, "feedback_requested", key) == [(key, "requested")]
     run_reminders(at("2026-11-14T10:00Z"))
     run_reminders(at("2026-11-15T10:00Z"))
 
-    assert sorted(sent_to(people.backend, "feedback_requested")) == [(key, "2d"), (key, "requested")]
+    assert sorted(sent_to(people.backend, "feedback_requested", key)) == [(key, "2d"), (key, "requested")]
 
 
 def test_weekly_digest_for_people_and_their_managers(people, paged_once):
@@ -186,4 +189,6 @@ def test_feedback_request_that_was_answered_is_not_nudged(people, review):
 
     run_reminders(at("2026-11-14T10:00Z") + timedelta(days=1))
 
-    assert [p for _, p in sent_to(people.backend, "feedback_requested")] == ["requested"]
+    assert [p for _, p in sent_to(people.backend, "feedback_requested", f"feedback:{request.pk}")] == [
+        "requested"
+    ]
