@@ -8,6 +8,7 @@ modules behind it are an implementation detail.
 
 from reviews.services.calibration import calibration_decide
 from reviews.services.cycles import (
+    okr_cycle_start,
     review_cycle_close,
     review_cycle_create,
     review_cycle_open,
@@ -26,6 +27,7 @@ from reviews.services.workflow import (
 
 __all__ = [
     "calibration_decide",
+    "okr_cycle_start",
     "peer_feedback_answer",
     "peer_feedback_request",
     "review_calibrate",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from okrs.models import Cycle, KeyResult, Objective
 from okrs.services.common import raise_if, require
+from okrs.services.cycles import cycle_create as okr_cycle_create
 from reviews import permissions
 from reviews.models import Review, ReviewCycle, ReviewKeyResultScore
 from reviews.selectors import review_settings
@@ -181,6 +182,16 @@ def review_cycles_auto_schedule(*, cycle: Cycle, actor: User) -> list[ReviewCycl
     if not review_settings().auto_schedule:
         return []
     return review_cycles_schedule(cycle=cycle, actor=actor)
+
+
+@transaction.atomic
+def okr_cycle_start(**cycle_fields) -> tuple[Cycle, list[ReviewCycle]]:
+    """The entry point for creating an OKR cycle (web UI, API, onboarding): creates it
+    with ``okrs.services.cycles.cycle_create`` and, when the organisation has automatic
+    scheduling on, schedules its review cycles from the cadence in the same transaction.
+    (okrs cannot call reviews, so the composition lives here.)"""
+    cycle = okr_cycle_create(**cycle_fields)
+    return cycle, review_cycles_auto_schedule(cycle=cycle, actor=cycle_fields["actor"])
 
 
 # --- opening and closing -------------------------------------------------------------

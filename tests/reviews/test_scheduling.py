@@ -172,3 +172,18 @@ def test_a_review_cycle_must_fit_its_dates(people, quarter):
     assert set(error.value.message_dict) == {"due_on", "opens_on"}
     assert set(bad.value.message_dict) == {"kind", "name"}
     assert not ReviewCycle.objects.filter(cycle=quarter).exists()
+
+
+def test_starting_an_okr_cycle_schedules_its_reviews_when_the_setting_is_on(people):
+    from reviews.models import ReviewSettings
+    from reviews.services import okr_cycle_start
+
+    dates = {"start_date": date(2027, 1, 1), "end_date": date(2027, 3, 31)}
+    cycle, scheduled = okr_cycle_start(actor=people.ceo, name="Q1 2027", kind="quarter", **dates)
+    assert len(scheduled) == ReviewCycle.objects.filter(cycle=cycle).count() > 0
+
+    ReviewSettings.objects.update_or_create(pk=1, defaults={"auto_schedule": False})
+    q2 = {"start_date": date(2027, 4, 1), "end_date": date(2027, 6, 30)}
+    other, none = okr_cycle_start(actor=people.ceo, name="Q2 2027", kind="quarter", **q2)
+    assert none == []
+    assert not ReviewCycle.objects.filter(cycle=other).exists()
