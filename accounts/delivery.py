@@ -55,7 +55,8 @@ def deliver(notification_id: int) -> dict:
             Notification.objects.filter(pk=notification.pk).update(email_sent_at=timezone.now())
             sent["email"] = True
         webhook = notification_settings().chat_webhook_url
-        if webhook and notification.chat_sent_at is None and notification.kind != "digest":
+        wants_chat = notification.user.notify_by_chat and notification.kind != "digest"
+        if webhook and wants_chat and notification.chat_sent_at is None:
             post_chat(webhook, f"{notification.user.get_full_name()}: {item.title}\n{link}".strip())
             Notification.objects.filter(pk=notification.pk).update(chat_sent_at=timezone.now())
             sent["chat"] = True

@@ -85,9 +85,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(_("language"), max_length=16, blank=True)
     # D2: a consultant's tenant-side account refers to its public user by plain id.
     public_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    # Channels: the inbox always; e-mail and the weekly digest can be turned off.
+    # Channels: the inbox always; e-mail, chat and the weekly digest can be turned off.
     notify_by_email = models.BooleanField(_("e-mail me reminders"), default=True, db_default=True)
     receive_digests = models.BooleanField(_("send me the weekly digest"), default=True, db_default=True)
+    notify_by_chat = models.BooleanField(
+        _("post my reminders in the team chat"), default=True, db_default=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=django_timezone.now)

@@ -152,3 +152,11 @@ def test_a_failing_chat_service_is_retried_without_resending_email_or_losing_the
     assert (notification.delivery_attempts, notification.chat_sent_at) == (2, None)
     assert "503" in notification.last_error
     assert InboxItem.objects.filter(pk=notification.inbox_item_id).exists()
+
+
+def test_people_who_turned_chat_off_are_not_posted(person, chat):
+    NotificationSettings.objects.update_or_create(pk=1, defaults={"chat_webhook_url": chat.url})
+    User.objects.filter(pk=person.pk).update(notify_by_chat=False)
+
+    assert deliver(remind(person, 1).pk) == {"email": True, "chat": False}
+    assert chat.received == []
