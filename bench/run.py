@@ -6,7 +6,12 @@ development data is never touched; with DATABASE_URL set it uses that database.
 1. organization_provision: clone vs migrations (bench/provision.py) → provision.json
 2. recalculation at scale in the "bench" organisation (bench/recalculation.py; built
    with `manage.py seed_bench` on first use, sizes from BENCH_USERS etc.)
-Both end up in latest.json, with one table of figures, targets and pass/fail.
+3. reminders over many organisations (bench/reminders.py; built with `manage.py seed_many`
+   on first use, sizes from BENCH_ORGS and BENCH_PEOPLE)
+All end up in latest.json, with one table of figures, targets and pass/fail.
+
+BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders) runs
+only those; latest.json keeps the other benchmarks' figures from the previous run.
 """
 
 from __future__ import annotations
@@ -23,6 +28,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OKR_DATABASE_NAME", "okr_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+if not os.environ.get("CELERY_BROKER_URL"):
+    # The reminders benchmark queues deliveries and purges them afterwards: always on Redis
+    # database 14 (development uses 0, tests 15) of whichever Redis is configured, so that no
+    # worker picks them up and the purge never empties anybody else's queue.
+    from urllib.parse import urlsplit
+
+    from config import embedded
+
+    redis = os.environ.get("REDIS_URL") or embedded.redis_url()
+    os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = urlsplit(redis)._replace(path="/14").geturl()
 
 import django  # noqa: E402
 
@@ -30,12 +45,26 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from bench import provision, recalculation  # noqa: E402
+from bench import provision, recalculation, reminders  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+BENCHMARKS = ("provision", "recalculation", "reminders")
+
+
+def selected() -> set[str]:
+    only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+    if unknown := only - set(BENCHMARKS):
+        raise SystemExit(
+            f"BENCH_ONLY: unknown benchmark {', '.join(sorted(unknown))}; use {', '.join(BENCHMARKS)}"
+        )
+    return only or set(BENCHMARKS)
 
 
 def main() -> None:
+    only = selected()
+    if only != set(BENCHMARKS):
+        run_only(only)
+        return
     print("[bench] preparing the bench database (migrate_platform) …")
     call_command("migrate_platform", verbosity=0)
     print("[bench] organization_provision: clone vs migrations (median of 5, interleaved)")
@@ -61,17 +90,112 @@ def main() -> None:
         "machine": result["machine"],
     }
     (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
-    print_table(result, recalc)
-    print(f"\n[bench] written to {RESULTS / 'latest.json'}")
+    try:
+        print("\n[bench] reminders over many organisations")
+        latest["reminders"] = reminders.run()
+        latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
+    finally:  # the table of what was measured, even if the reminders benchmark failed
+        print_table(result, recalc, latest.get("reminders"))
+        print(f"\n[bench] written to {RESULTS / 'latest.json'}")
 
 
-def print_table(provision_result: dict, recalc: dict) -> None:
+def run_only(only: set[str]) -> None:
+    """BENCH_ONLY: the chosen benchmarks; latest.json keeps the others' previous figures."""
+    print(f"[bench] BENCH_ONLY={','.join(b for b in BENCHMARKS if b in only)}")
+    print("[bench] preparing the bench database (migrate_platform) …")
+    call_command("migrate_platform", verbosity=0)
+    latest_path = RESULTS / "latest.json"
+    latest = json.loads(latest_path.read_text()) if latest_path.exists() else {}
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if "provision" in only:
+        print("[bench] organization_provision: clone vs migrations (median of 5, interleaved)")
+        result = provision.run(repeats=int(os.environ.get("BENCH_REPEATS", "5")))
+        stamped = {
+            **result,
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine,
+        }
+        (RESULTS / "provision.json").write_text(json.dumps(stamped, indent=2) + "\n")
+        latest["provision"] = result
+    if "recalculation" in only:
+        print("\n[bench] recalculation at scale")
+        latest["recalculation"] = recalculation.run()
+    if "reminders" in only:
+        print("\n[bench] reminders over many organisations")
+        latest["reminders"] = reminders.run()
+    latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    latest["machine"] = machine
+    latest_path.write_text(json.dumps(latest, indent=2) + "\n")
+    print_table(
+        latest["provision"] if "provision" in only else None,
+        latest["recalculation"] if "recalculation" in only else None,
+        latest["reminders"] if "reminders" in only else None,
+    )
+    print(f"\n[bench] written to {latest_path}")
+
+
+def reminder_rows(rem: dict) -> list[tuple[str, str, str, bool | None]]:
+    sizes = rem["sizes"]
+    return [
+        (f"reminders dry run, {rem['organizations']} orgs (median of 3)", f"{rem['dry_run_seconds']:.2f} s",
+         "—", None),
+        ("reminders first send", f"{rem['first_send_seconds']:.2f} s", "—", None),
+        ("reminders repeat, exactly once (median)", f"{rem['repeat_seconds']:.2f} s", "—", None),
+        ("reminders first send per organisation", f"{rem['per_org_ms']:.1f} ms", "—", None),
+        (f"reminders enqueue, {rem['enqueued']} tasks (median)", f"{rem['enqueue_seconds'] * 1000:.1f} ms",
+         "—", None),
+        (f"seed_many {sizes['organizations']}×{sizes['people']}, {rem['seed_created']} created",
+         f"{rem['seed_seconds']:.1f} s", "—", None),
+    ]  # fmt: skip
+
+
+def print_reminders_note(rem: dict) -> None:
+    kinds = ", ".join(f"{count} {kind}" for kind, count in rem["due_by_kind"].items())
+    others = f" + {', '.join(rem['other_organizations'])}" if rem["other_organizations"] else ""
+    seeded = f"{rem['seed_created']} created now" if rem["seed_created"] else "existing"
+    print(
+        f"reminders: {rem['seeded_organizations']} {rem['prefix']}-* organisations × "
+        f"{rem['sizes']['people']} people ({seeded}){others}, at {rem['now']}: {rem['due']} due ({kinds}), "
+        f"{rem['notifications_created']} notifications on first send, none on the repeats"
+    )
+
+
+def print_table(provision_result: dict | None, recalc: dict | None, rem: dict | None = None) -> None:
+    rows = []
+    if provision_result is not None:
+        rows += [
+            ("provision via clone", f"{provision_result['clone_median_ms']:.1f} ms", "—", None),
+            ("provision via migrations", f"{provision_result['migrations_median_ms']:.1f} ms", "—", None),
+            ("provision migrations / clone", f"{provision_result['migrations_over_clone']:.2f}x", "—", None),
+        ]
+    if recalc is not None:
+        rows += recalculation_rows(recalc)
+    if rem is not None:
+        rows += reminder_rows(rem)
+    print()
+    print(f"{'benchmark':<40}{'figure':>14}  {'target':<12}{'result':<6}")
+    for name, figure, target, passed in rows:
+        verdict = "—" if passed is None else ("pass" if passed else "FAIL")
+        print(f"{name:<40}{figure:>14}  {target:<12}{verdict:<6}")
+    if recalc is not None:
+        rows_line = ", ".join(
+            f"{v} {k.replace('_', ' ').replace('check ins', 'check-ins')}" for k, v in recalc["rows"].items()
+        )
+        print(f"\nbench organisation: {rows_line}")
+        if recalc["orm_loop_measured_fraction"] < 1:
+            print(
+                f"ORM loop: {recalc['orm_loop_note']} ({recalc['orm_loop_measured_fraction']:.1%} measured)"
+            )
+    if rem is not None:
+        print_reminders_note(rem)
+
+
+def recalculation_rows(recalc: dict) -> list[tuple[str, str, str, bool | None]]:
     targets, ok = recalc["targets"], recalc["passed"]
     orm_note = "" if recalc["orm_loop_measured_fraction"] >= 1 else " (extrapolated)"
-    rows = [
-        ("provision via clone", f"{provision_result['clone_median_ms']:.1f} ms", "—", None),
-        ("provision via migrations", f"{provision_result['migrations_median_ms']:.1f} ms", "—", None),
-        ("provision migrations / clone", f"{provision_result['migrations_over_clone']:.2f}x", "—", None),
+    return [
         ("recalculate_all, every row (median of 3)", f"{recalc['bulk_seconds']:.3f} s",
          f"≤ {targets['bulk_seconds']} s", ok["bulk_seconds"]),
         ("recalculate_all, unchanged data", f"{recalc['bulk_steady_seconds']:.3f} s", "—", None),
@@ -85,17 +209,6 @@ def print_table(provision_result: dict, recalc: dict) -> None:
          ok["check_in_queries"]),
         ("check_in_record (median of 20)", f"{recalc['check_in_ms']:.1f} ms", "—", None),
     ]  # fmt: skip
-    print()
-    print(f"{'benchmark':<40}{'figure':>14}  {'target':<12}{'result':<6}")
-    for name, figure, target, passed in rows:
-        verdict = "—" if passed is None else ("pass" if passed else "FAIL")
-        print(f"{name:<40}{figure:>14}  {target:<12}{verdict:<6}")
-    rows_line = ", ".join(
-        f"{v} {k.replace('_', ' ').replace('check ins', 'check-ins')}" for k, v in recalc["rows"].items()
-    )
-    print(f"\nbench organisation: {rows_line}")
-    if recalc["orm_loop_measured_fraction"] < 1:
-        print(f"ORM loop: {recalc['orm_loop_note']} ({recalc['orm_loop_measured_fraction']:.1%} measured)")
 
 
 if __name__ == "__main__":
