@@ -10,7 +10,33 @@ migrated schema (tests/tenants/test_provisioning.py compares the catalogs):
 """
 
 from django.db import connection
+from django_tenants.clone import CloneSchema
 from psycopg import sql
+
+_FUNCTION_EXISTS = """
+    SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' AND p.proname = 'clone_schema'
+"""
+
+
+def install_clone_function() -> None:
+    """(Re)install django-tenants' clone_schema SQL function (migrate_platform calls this)."""
+    CloneSchema()._create_clone_schema_function()
+
+
+def clone_schema(template_schema: str, schema: str, mode: str = "DATA") -> None:
+    """Copy the template into a new schema with django-tenants' SQL function.
+
+    django-tenants' own ``CloneSchema.clone_schema`` replaces the (very large) PL/pgSQL
+    function before every clone; in a long-lived connection each replacement leaves a
+    compiled copy behind, and measured clones slowed from 0.75 s to 2 s over 30
+    organisations (10 s after ~130). We install it once and only call it here.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_FUNCTION_EXISTS)
+        if cursor.fetchone() is None:
+            install_clone_function()
+        cursor.execute("SELECT public.clone_schema(%s, %s, %s)", [template_schema, schema, mode])
 
 _UNIQUE_CONSTRAINTS = """
     SELECT n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid)

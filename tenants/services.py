@@ -12,14 +12,13 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from accounts.models import User
 from accounts.services import invitation_send, set_password_path, user_create
 from config.sites import host_for, site_url
 from tenants.models import Domain, Organization
-from tenants.schema_clone import correct_clone
+from tenants.schema_clone import clone_schema, correct_clone
 from tenants.validators import language_errors, schema_name_for, slug_errors, timezone_errors
 
 logger = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ def _create_schema(organization: Organization, method: str) -> None:
         # The template is current (checked above) and a DATA clone copies its
         # django_migrations rows, so django-tenants' follow-up "migrate --fake"
         # would only re-run post_migrate hooks: skipping it saves a third of the time.
-        CloneSchema().clone_schema(TEMPLATE_SCHEMA, organization.schema_name, organization.clone_mode)
+        clone_schema(TEMPLATE_SCHEMA, organization.schema_name, organization.clone_mode)
         correct_clone(TEMPLATE_SCHEMA, organization.schema_name)
     else:
         organization.create_schema(check_if_exists=False, verbosity=0)

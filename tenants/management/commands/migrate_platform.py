@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tenants.models import Domain, Organization
+from tenants.schema_clone import install_clone_function
 from tenants.services import template_ensure
 
 # Below this many organisations, starting worker processes costs more than it saves.
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True}
         )
 
+        install_clone_function()  # keep the SQL function in step with the installed django-tenants
         state = template_ensure(verbosity=verbosity)
         note = "ready" if state == "ready" else f"was {state}, now ready"
         self.step(f"template schema {settings.TENANT_BASE_SCHEMA}: {note}")
