@@ -38,6 +38,7 @@ def clone_schema(template_schema: str, schema: str, mode: str = "DATA") -> None:
             install_clone_function()
         cursor.execute("SELECT public.clone_schema(%s, %s, %s)", [template_schema, schema, mode])
 
+
 _UNIQUE_CONSTRAINTS = """
     SELECT n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid)
     FROM pg_constraint con
