@@ -36,6 +36,8 @@ from tqdm import tqdm
 from okrs import scoring
 from okrs.recalculation import recalculate_all
 from tenants.models import Organization
+from tenants.seeding import Trajectory
+from tenants.seeding import confidence as random_confidence
 from tenants.services import organization_provision
 
 BENCH_PASSWORD = "okr-bench-2026"  # noqa: S105 - printed on purpose: benchmark accounts only
@@ -595,13 +597,13 @@ class Builder:
             n_corr = min(bisect_left(marks, slot + count) - bisect_left(marks, slot), count // 2)
             slot += count
             originals = count - n_corr
-            shape = _Trajectory(rng, kind, (start, target, low, high))
+            shape = Trajectory(rng, kind, (start, target, low, high))
             offsets = sorted(rng.random() for _ in range(originals))
             # [sort key, id, value, confidence, corrected entry, effective_at, created_at]
             entries = []
             for j, t in enumerate(offsets):
                 at = self.window_start + timedelta(seconds=int(t * window))
-                entries.append([(at, 0, j), 0, shape.value(t), _confidence(rng), None, at, at])
+                entries.append([(at, 0, j), 0, shape.value(t), random_confidence(rng), None, at, at])
             for j in rng.sample(range(originals), n_corr):
                 original = entries[j]
                 created = min(original[6] + timedelta(seconds=rng.randrange(3600, 3 * 86400)), self.now)
@@ -610,7 +612,7 @@ class Builder:
                         (created, 1, j),
                         0,
                         shape.value(offsets[j]),
-                        _confidence(rng),
+                        random_confidence(rng),
                         original,
                         original[5],
                         created,
@@ -659,33 +661,3 @@ def _definition(rng: random.Random) -> tuple[str, float | None, float | None, fl
         low = round(rng.uniform(0, 100), 1)
         return kind, None, None, low, round(low + rng.uniform(5, 50), 1)
     return kind, 0.0, 1.0, None, None  # milestone, stored as key_result_create does
-
-
-class _Trajectory:
-    """Values of one KR over the window (t in [0, 1]): a noisy path to a random end."""
-
-    def __init__(self, rng: random.Random, kind: str, definition: tuple):
-        start, target, low, high = definition
-        self.rng, self.kind = rng, kind
-        if kind in (scoring.INCREASE, scoring.DECREASE):
-            self.base, self.span, self.end = start, target - start, rng.uniform(-0.1, 1.15)
-        elif kind in (scoring.STAY_ABOVE, scoring.STAY_BELOW):
-            self.base, self.span = target, start - target
-        elif kind == scoring.STAY_BETWEEN:
-            self.base, self.span = (low + high) / 2, high - low
-        else:  # milestone: reached at some point of the window, or not
-            self.reached_at = rng.uniform(0.3, 1.0) if rng.random() < 0.4 else 2.0
-
-    def value(self, t: float) -> float:
-        rng, kind = self.rng, self.kind
-        if kind in (scoring.INCREASE, scoring.DECREASE):
-            return round(self.base + self.span * (self.end * t + rng.gauss(0, 0.05)), 2)
-        if kind in (scoring.STAY_ABOVE, scoring.STAY_BELOW):
-            return round(self.base + self.span * rng.uniform(-0.4, 1.6), 2)
-        if kind == scoring.STAY_BETWEEN:
-            return round(self.base + self.span * rng.gauss(0, 0.6), 2)
-        return 1.0 if t >= self.reached_at else 0.0
-
-
-def _confidence(rng: random.Random) -> int:
-    return min(10, max(0, round(rng.gauss(7, 2))))

@@ -47,6 +47,7 @@ from okrs.recalculation import Clock, recalculate_all
 from reviews.models import Review, ReviewCycle
 from reviews.services import review_cycle_create, review_cycle_open
 from tenants.models import Organization
+from tenants.seeding import Trajectory, confidence
 from tenants.services import organization_provision, template_state
 from tenants.validators import slug_errors
 
@@ -514,14 +515,14 @@ class Seeder:
             earliest = (last - self.window_start).total_seconds() - 86400  # a day before the last at most
             offsets = sorted(rng.uniform(0, earliest) for _ in range(rng.randint(2, 6) - 1))
             moments = [*(self.window_start + timedelta(seconds=s) for s in offsets), last]
-            path = _Trajectory(rng, kr)
+            path = Trajectory(rng, kr.kind, (kr.start, kr.target, kr.low, kr.high))
             for moment in moments:
                 at = moment.replace(microsecond=0)
                 rows.append(
                     CheckIn(
                         key_result=kr, author_id=kr.owner_id,
                         value=path.value((at - self.window_start).total_seconds() / span),
-                        confidence=min(10, max(0, round(rng.gauss(7, 2)))),
+                        confidence=confidence(rng),
                         what_moved=rng.choice(org.text["what_moved"]), effective_at=at,
                         created_at=at + timedelta(minutes=rng.randrange(1, 90)),
                     )
@@ -581,28 +582,3 @@ KR_TITLES = {
         scoring.MILESTONE: "{metric}里程碑达成",
     },
 }
-
-
-class _Trajectory:
-    """A KR's values over the window (t in [0, 1]): a noisy path to a random end point."""
-
-    def __init__(self, rng: random.Random, kr: KeyResult):
-        self.rng, self.kind = rng, kr.kind
-        if kr.kind in (scoring.INCREASE, scoring.DECREASE):
-            self.base, self.span, self.end = kr.start, kr.target - kr.start, rng.uniform(0.1, 1.1)
-        elif kr.kind in (scoring.STAY_ABOVE, scoring.STAY_BELOW):
-            self.base, self.span = kr.target, kr.start - kr.target
-        elif kr.kind == scoring.STAY_BETWEEN:
-            self.base, self.span = (kr.low + kr.high) / 2, kr.high - kr.low
-        else:
-            self.reached_at = rng.uniform(0.3, 1.0) if rng.random() < 0.4 else 2.0
-
-    def value(self, t: float) -> float:
-        rng, kind = self.rng, self.kind
-        if kind in (scoring.INCREASE, scoring.DECREASE):
-            return round(self.base + self.span * (self.end * t + rng.gauss(0, 0.05)), 2)
-        if kind in (scoring.STAY_ABOVE, scoring.STAY_BELOW):
-            return round(self.base + self.span * rng.uniform(-0.3, 1.5), 2)
-        if kind == scoring.STAY_BETWEEN:
-            return round(self.base + self.span * rng.gauss(0, 0.5), 2)
-        return 1.0 if t >= self.reached_at else 0.0
