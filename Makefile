@@ -9,12 +9,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8000
 
-.PHONY: help install run migrate seed test lint format bench stop-services clean
+.PHONY: help install run migrate seed test lint format bench messages stop-services clean
 
 help:
 	@echo "make run            install, migrate, seed demo data, serve web + worker + beat on :$(PORT)"
 	@echo "make test           install, lint (ruff) and run the whole pytest suite"
 	@echo "make bench          run the benchmarks in bench/ (results in bench/results/)"
+	@echo "make messages       update and compile the Simplified Chinese catalog (locale/)"
 	@echo "make stop-services  stop the embedded PostgreSQL and Redis (data stays in .data/)"
 
 $(STAMP):
@@ -55,6 +56,10 @@ test: lint
 
 bench: install
 	@$(BIN)/python bench/run.py
+
+messages: install
+	@$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles
+	@$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 stop-services: install
 	@$(BIN)/python -m config.embedded stop
