@@ -49,6 +49,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 __all__ = [
     "ASPIRATIONAL",
     "AT_RISK",
@@ -112,25 +115,26 @@ _SCORE_EXPECTATIONS: dict[str, float] = {COMMITTED: 1.0, ASPIRATIONAL: 0.7}
 
 # --- Messages -----------------------------------------------------------------------------------------
 
-_KIND_MESSAGE = "Choose one of: " + ", ".join(KINDS) + "."
+# Messages are marked here (gettext_noop) and translated when an error is reported (_), in the
+# language active at that moment: the person's, in the web UI and the API.
 _FIELD_LABELS = {
-    "start": "Start",
-    "target": "Target",
-    "low": "The lower bound",
-    "high": "The upper bound",
-    "weight": "Weight",
-    "value": "The value",
+    "start": gettext_noop("Start"),
+    "target": gettext_noop("Target"),
+    "low": gettext_noop("The lower bound"),
+    "high": gettext_noop("The upper bound"),
+    "weight": gettext_noop("Weight"),
+    "value": gettext_noop("The value"),
 }
 _MISSING_MESSAGES = {
-    "start": "Give a start value.",
-    "target": "Give a target value.",
-    "low": "Give the lower bound of the band.",
-    "high": "Give the upper bound of the band.",
+    "start": gettext_noop("Give a start value."),
+    "target": gettext_noop("Give a target value."),
+    "low": gettext_noop("Give the lower bound of the band."),
+    "high": gettext_noop("Give the upper bound of the band."),
 }
-_WEIGHT_MESSAGE = "Weight must be greater than 0."
-_VALUE_MISSING_MESSAGE = "Enter the current value."
-_MILESTONE_VALUE_MESSAGE = "A milestone is either 0 (not reached) or 1 (reached)."
-_CONFIDENCE_MESSAGE = "Confidence is a whole number from 0 to 10."
+_WEIGHT_MESSAGE = gettext_noop("Weight must be greater than 0.")
+_VALUE_MISSING_MESSAGE = gettext_noop("Enter the current value.")
+_MILESTONE_VALUE_MESSAGE = gettext_noop("A milestone is either 0 (not reached) or 1 (reached).")
+_CONFIDENCE_MESSAGE = gettext_noop("Confidence is a whole number from 0 to 10.")
 _CONFIDENCE_RANGE = range(11)
 
 
@@ -139,16 +143,20 @@ _CONFIDENCE_RANGE = range(11)
 MAX_MAGNITUDE = 1e15
 
 
+def _kind_message() -> str:
+    return _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)}
+
+
 def _finite_message(field: str) -> str:
-    return f"{_FIELD_LABELS[field]} must be a finite number."
+    return _("%(field)s must be a finite number.") % {"field": _(_FIELD_LABELS[field])}
 
 
 def _magnitude_message(field: str) -> str:
-    return f"{_FIELD_LABELS[field]} must be between -10^15 and 10^15."
+    return _("%(field)s must be between -10^15 and 10^15.") % {"field": _(_FIELD_LABELS[field])}
 
 
 def _unknown_kind(kind: str) -> ValueError:
-    return ValueError(f"Unknown key result kind {kind!r}. {_KIND_MESSAGE}")
+    return ValueError(f"Unknown key result kind {kind!r}. {_kind_message()}")
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,7 @@ DEFAULT_THRESHOLDS = Thresholds()
 def _required_number(errors: dict[str, str], field: str, value: float | None) -> float | None:
     """The value as a float, or None after recording why it is missing or not finite."""
     if value is None:
-        errors[field] = _MISSING_MESSAGES[field]
+        errors[field] = _(_MISSING_MESSAGES[field])
         return None
     if not math.isfinite(value):
         errors[field] = _finite_message(field)
@@ -206,27 +214,27 @@ def key_result_errors(
     """
     errors: dict[str, str] = {}
     if kind not in KINDS:
-        errors["kind"] = _KIND_MESSAGE
+        errors["kind"] = _kind_message()
     elif kind == STAY_BETWEEN:
         low_value = _required_number(errors, "low", low)
         high_value = _required_number(errors, "high", high)
         if low_value is not None and high_value is not None and not low_value < high_value:
-            errors["high"] = "The upper bound must be greater than the lower bound."
+            errors["high"] = _("The upper bound must be greater than the lower bound.")
     elif kind != MILESTONE:
         start_value = _required_number(errors, "start", start)
         target_value = _required_number(errors, "target", target)
         if start_value is not None and target_value is not None:
             if kind == INCREASE and not target_value > start_value:
-                errors["target"] = "Target must be greater than start for an increasing key result."
+                errors["target"] = _("Target must be greater than start for an increasing key result.")
             elif kind == DECREASE and not target_value < start_value:
-                errors["target"] = "Target must be less than start for a decreasing key result."
+                errors["target"] = _("Target must be less than start for a decreasing key result.")
 
     if weight is None:
-        errors["weight"] = _WEIGHT_MESSAGE
+        errors["weight"] = _(_WEIGHT_MESSAGE)
     elif not math.isfinite(weight):
         errors["weight"] = _finite_message("weight")
     elif not weight > 0:
-        errors["weight"] = _WEIGHT_MESSAGE
+        errors["weight"] = _(_WEIGHT_MESSAGE)
     elif weight > MAX_MAGNITUDE:
         errors["weight"] = _magnitude_message("weight")
     return errors
@@ -271,7 +279,7 @@ def key_result_progress(
         return 1.0 if value >= 1 else 0.0
     if kind == STAY_BETWEEN:
         if low is None or high is None:  # pragma: no cover - excluded by key_result_errors above
-            raise ValueError(_MISSING_MESSAGES["low" if low is None else "high"])
+            raise ValueError(_(_MISSING_MESSAGES["low" if low is None else "high"]))
         band_low, band_high = float(low), float(high)
         if band_low <= value <= band_high:
             return 1.0
@@ -300,20 +308,20 @@ def check_in_value_errors(kind: str, value: float | None, confidence: int | None
         raise _unknown_kind(kind)
     errors: dict[str, str] = {}
     if value is None:
-        errors["value"] = _VALUE_MISSING_MESSAGE
+        errors["value"] = _(_VALUE_MISSING_MESSAGE)
     elif not math.isfinite(value):
         errors["value"] = _finite_message("value")
     elif abs(value) > MAX_MAGNITUDE:
         errors["value"] = _magnitude_message("value")
     elif kind == MILESTONE and value not in (0, 1):
-        errors["value"] = _MILESTONE_VALUE_MESSAGE
+        errors["value"] = _(_MILESTONE_VALUE_MESSAGE)
     if (
         confidence is None
         or isinstance(confidence, bool)
         or not isinstance(confidence, int)
         or confidence not in _CONFIDENCE_RANGE
     ):
-        errors["confidence"] = _CONFIDENCE_MESSAGE
+        errors["confidence"] = _(_CONFIDENCE_MESSAGE)
     return errors
 
 

@@ -75,3 +75,20 @@ def test_the_chinese_catalog_is_complete_and_compiled():
     assert untranslated == []
     assert mo.exists()
     assert mo.stat().st_mtime >= po.stat().st_mtime - 1  # `make messages` compiles after editing
+
+
+def test_key_result_validation_messages_are_translated():
+    from okrs import scoring
+
+    with translation.override("zh-hans"):
+        errors = scoring.key_result_errors("increase", start=5, target=5, weight=0)
+        finite = scoring.check_in_value_errors("increase", float("inf"), 5)
+
+    assert errors == {
+        "target": "对于“提升”型关键结果，目标值必须大于起始值。",
+        "weight": "权重必须大于 0。",
+    }
+    assert finite == {"value": "数值必须是有限数值。"}
+    assert scoring.key_result_errors("increase", start=5, target=5)["target"].startswith(
+        "Target must be greater"
+    )
