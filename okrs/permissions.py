@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from accounts.models import User
+from accounts.permissions import can_write
+from accounts.selectors import manages
 from okrs.models import AlignmentProposal, KeyResult, Objective
-from okrs.selectors import report_ids
-
-
-def _manages(user: User, person_id: int) -> bool:
-    return person_id in report_ids(user)
 
 
 def can_view_objective(user: User, objective: Objective) -> bool:
@@ -16,23 +13,23 @@ def can_view_objective(user: User, objective: Objective) -> bool:
         return True
     if objective.owner_id == user.pk or (user.team_id and objective.team_id == user.team_id):
         return True
-    return _manages(user, objective.owner_id)
+    return manages(user, objective.owner_id)
 
 
 def can_create_objective_for(user: User, owner: User) -> bool:
-    if user.role == User.Role.VIEWER or not user.is_active:
+    if not can_write(user):
         return False
-    return user.is_org_admin or owner.pk == user.pk or _manages(user, owner.pk)
+    return user.is_org_admin or owner.pk == user.pk or manages(user, owner.pk)
 
 
 def can_edit_objective(user: User, objective: Objective) -> bool:
-    if user.role == User.Role.VIEWER or not user.is_active:
+    if not can_write(user):
         return False
-    return user.is_org_admin or objective.owner_id == user.pk or _manages(user, objective.owner_id)
+    return user.is_org_admin or objective.owner_id == user.pk or manages(user, objective.owner_id)
 
 
 def can_check_in(user: User, key_result: KeyResult) -> bool:
-    if user.role == User.Role.VIEWER or not user.is_active:
+    if not can_write(user):
         return False
     return user.is_org_admin or user.pk in {key_result.owner_id, key_result.objective.owner_id}
 
@@ -47,4 +44,4 @@ def can_decide_alignment(user: User, proposal: AlignmentProposal) -> bool:
 
 
 def can_manage_kpi(user: User, owner_id: int) -> bool:
-    return user.is_active and user.role != User.Role.VIEWER and (user.is_org_admin or owner_id == user.pk)
+    return can_write(user) and (user.is_org_admin or owner_id == user.pk)

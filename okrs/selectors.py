@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from accounts.selectors import report_ids
 from okrs import scoring
-from okrs.models import Cycle, KeyResult, Objective, OkrSettings
+from okrs.models import Cycle, Objective, OkrSettings
 
 
 def okr_settings() -> OkrSettings:
@@ -22,27 +21,6 @@ def organization_timezone() -> str:
     return getattr(connection.tenant, "timezone", None) or "UTC"
 
 
-def cycle_expected_progress(cycle: Cycle, now: datetime) -> float:
-    return scoring.expected_progress(cycle.start_date, cycle.end_date, now, organization_timezone())
-
-
-def report_ids(user: User) -> list[int]:
-    """Everyone below ``user`` in the reporting lines (direct and indirect), one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH RECURSIVE below(id) AS (
-                SELECT id FROM {User._meta.db_table} WHERE manager_id = %s
-                UNION
-                SELECT u.id FROM {User._meta.db_table} u JOIN below b ON u.manager_id = b.id
-            )
-            SELECT id FROM below
-            """,  # noqa: S608 - table name from model metadata
-            [user.pk],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def objectives_visible_to(user: User) -> QuerySet[Objective]:
     """Objectives ``user`` may see. Private ones: owner, the owner's manager chain,
     the objective's team and org admins."""
@@ -52,29 +30,17 @@ def objectives_visible_to(user: User) -> QuerySet[Objective]:
     visible = Q(visibility=Objective.Visibility.ORGANIZATION) | Q(owner=user)
     if user.team_id:
         visible |= Q(team_id=user.team_id)
-    reports = report_ids(user)
+    reports = report_ids(user)  # one query
     if reports:
         visible |= Q(owner_id__in=reports)
     return objectives.filter(visible)
 
 
-def objective_with_key_results(objective_id: int) -> Objective:
-    return (
-        Objective.objects.select_related("cycle", "owner", "team", "parent_objective", "parent_key_result")
-        .prefetch_related("key_results__owner")
-        .get(pk=objective_id)
-    )
-
-
-def key_results_of(objective: Objective) -> QuerySet[KeyResult]:
-    return objective.key_results.select_related("owner").order_by("position", "id")
-
-
 def rollup(*, cycle: Cycle, by: str) -> dict[int | None, float]:
-    """Average objective progress per ``by`` ("team", "owner") for a cycle: each
-    objective counts once (weight 1), archived ones not at all. One query."""
-    if by not in {"team", "owner"}:
-        raise ValueError("rollup by team or owner")
+    """Average objective progress per ``by`` ("team", "owner" or "cycle") for a cycle:
+    each objective counts once (weight 1), archived ones not at all. One query."""
+    if by not in {"team", "owner", "cycle"}:
+        raise ValueError("rollup by team, owner or cycle")
     rows = (
         Objective.objects.filter(cycle=cycle)
         .exclude(state=Objective.State.ARCHIVED)
@@ -85,13 +51,3 @@ def rollup(*, cycle: Cycle, by: str) -> dict[int | None, float]:
     for key, progress in rows:
         groups.setdefault(key, []).append((progress, 1.0))
     return {key: scoring.weighted_progress(items) for key, items in groups.items()}
-
-
-def cycle_progress(cycle: Cycle) -> float:
-    rows = (
-        Objective.objects.filter(cycle=cycle)
-        .exclude(state=Objective.State.ARCHIVED)
-        .order_by("id")
-        .values_list("progress", flat=True)
-    )
-    return scoring.weighted_progress((p, 1.0) for p in rows)

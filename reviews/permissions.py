@@ -8,18 +8,11 @@ anyone above the participant in the reporting lines) and org admins do.
 from __future__ import annotations
 
 from accounts.models import User
+from accounts.permissions import can_write
+from accounts.selectors import manages
 from okrs import permissions as okr_permissions
 from okrs.models import Objective
-from okrs.selectors import report_ids
 from reviews.models import PeerFeedbackRequest, Review
-
-
-def _can_write(user: User) -> bool:
-    return user.is_active and user.role != User.Role.VIEWER
-
-
-def _manages(user: User, person_id: int) -> bool:
-    return person_id in report_ids(user)
 
 
 def can_manage_review_cycles(user: User) -> bool:
@@ -35,17 +28,17 @@ def can_view_review(user: User, review: Review) -> bool:
         return True
     if user.is_org_admin or user.role == User.Role.CONSULTANT:
         return True
-    return _manages(user, review.participant_id)
+    return manages(user, review.participant_id)
 
 
 def can_submit_self_review(user: User, review: Review) -> bool:
-    return _can_write(user) and review.participant_id == user.pk
+    return can_write(user) and review.participant_id == user.pk
 
 
 def can_calibrate_review(user: User, review: Review) -> bool:
-    if not _can_write(user) or review.participant_id == user.pk:
+    if not can_write(user) or review.participant_id == user.pk:
         return False
-    return user.is_org_admin or review.manager_id == user.pk or _manages(user, review.participant_id)
+    return user.is_org_admin or review.manager_id == user.pk or manages(user, review.participant_id)
 
 
 def can_contest_review(user: User, review: Review) -> bool:
@@ -53,7 +46,7 @@ def can_contest_review(user: User, review: Review) -> bool:
 
 
 def can_resolve_contest(user: User, review: Review) -> bool:
-    if not _can_write(user) or review.participant_id == user.pk:
+    if not can_write(user) or review.participant_id == user.pk:
         return False
     return review.calibrated_by_id == user.pk or can_calibrate_review(user, review)
 
@@ -67,19 +60,19 @@ def can_request_peer_feedback(user: User, review: Review) -> bool:
 
 
 def can_answer_peer_feedback(user: User, request: PeerFeedbackRequest) -> bool:
-    return _can_write(user) and request.reviewer_id == user.pk
+    return can_write(user) and request.reviewer_id == user.pk
 
 
 def can_give_peer_feedback(user: User) -> bool:
     """Whether ``user`` may be asked for peer feedback at all."""
-    return _can_write(user)
+    return can_write(user)
 
 
 def can_decide_calibration(user: User, objective: Objective) -> bool:
     """Keep, change or drop an objective at a calibration: org admins, consultants and
     the owner's manager chain (not the owner alone)."""
-    if not _can_write(user):
+    if not can_write(user):
         return False
     if user.is_org_admin or user.role == User.Role.CONSULTANT:
         return True
-    return _manages(user, objective.owner_id)
+    return manages(user, objective.owner_id)

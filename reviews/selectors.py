@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from okrs.selectors import report_ids
+from accounts.selectors import report_ids
 from reviews.models import PeerFeedbackRequest, Review, ReviewKeyResultScore, ReviewSettings
 
 

@@ -175,3 +175,14 @@ def test_kpi_thresholds_health_and_traction_link(people, objective):
         )  # fmt: skip
     with pytest.raises(ValidationError, match="cannot be in the future"):
         kpi_reading_record(kpi=churn, actor=people.lead, value=1, at=datetime(2099, 1, 1, tzinfo=UTC))
+
+
+def test_cycle_rollup_averages_its_objectives(people, quarter):
+    for value in (10, 0):
+        objective = objective_create(actor=people.lead, cycle=quarter, owner=people.lead, title=f"O{value}")
+        kr = key_result_create(
+            actor=people.lead, objective=objective, title="KR", kind="increase", start=0, target=10
+        )
+        check_in_record(key_result=kr, actor=people.lead, value=value, confidence=5, now=NOW)
+
+    assert rollup(cycle=quarter, by="cycle") == {quarter.pk: 0.5}
