@@ -40,7 +40,7 @@ def behind_streak(key_result: KeyResult, points: Sequence[tuple[datetime, float]
     streak = 0
     for at, value in points:
         progress = scoring.key_result_progress(
-            key_result.kind, start=key_result.start or 0.0, target=key_result.target or 0.0, current=value,
+            key_result.kind, start=key_result.start, target=key_result.target, current=value,
             low=key_result.low, high=key_result.high,
         )  # fmt: skip
         expected = scoring.expected_progress(cycle.start_date, cycle.end_date, at, clock.tz)

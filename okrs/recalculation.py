@@ -74,8 +74,8 @@ def refresh_key_result(key_result: KeyResult, clock: Clock) -> list[tuple[dateti
     )
     progress = scoring.key_result_progress(
         key_result.kind,
-        start=_num(key_result.start),
-        target=_num(key_result.target),
+        start=key_result.start,
+        target=key_result.target,
         current=current,
         low=key_result.low,
         high=key_result.high,
@@ -157,11 +157,6 @@ def refresh_objective_chain(objective_id: int, clock: Clock) -> None:
                 "UPDATE okrs_objective SET progress = %s, expected_progress = %s, status = %s WHERE id = %s",
                 [progress, expected, status, oid],
             )
-
-
-def _num(value: float | None) -> float:
-    # start/target are unused (and may be empty) for milestones and bands.
-    return 0.0 if value is None else value
 
 
 # --- bulk ----------------------------------------------------------------------------

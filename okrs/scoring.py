@@ -253,14 +253,15 @@ def _clamp01(value: float) -> float:
 def key_result_progress(
     kind: str,
     *,
-    start: float,
-    target: float,
+    start: float | None,
+    target: float | None,
     current: float | None,
     low: float | None = None,
     high: float | None = None,
 ) -> float:
     """Progress of a key result in [0, 1] given its latest value ``current`` (``None``: no check-in → 0).
 
+    Fields a kind does not use may be ``None`` (start and target of a milestone or a band).
     Raises ``ValueError`` for an unknown kind, an invalid definition (with the messages of
     :func:`key_result_errors`) or a non-finite ``current``.
     """
