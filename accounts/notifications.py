@@ -48,10 +48,11 @@ def absolute_link(path: str) -> str:
 def notify(
     *, user: User, kind: str, subject_key: str, period: str, title: str, body: str = "", link: str = "",
     due_at: datetime | None = None, capped: bool = False, now: datetime | None = None,
+    settings: NotificationSettings | None = None,
 ) -> Notification | None:  # fmt: skip
     """Record a notification and queue its delivery after commit. Returns None (and does
     nothing) if this one was already sent, or if it is a reminder and the person reached
-    the organisation's weekly limit."""
+    the organisation's weekly limit. Callers sending many pass ``settings`` once."""
     from accounts.tasks import deliver_notification  # tasks import this module
 
     now = now or timezone.now()
@@ -64,7 +65,8 @@ def notify(
             return None
         if capped:
             sent = Notification.objects.filter(user=user, capped=True, created_at__gte=week_start(user, now))
-            if sent.count() >= notification_settings().max_reminders_per_week:
+            limit = (settings or notification_settings()).max_reminders_per_week
+            if sent.count() >= limit:
                 logger.info("weekly reminder limit reached for user %s; %s not sent", user.pk, kind)
                 return None
         inbox = InboxItem.objects.create(

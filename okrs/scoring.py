@@ -76,6 +76,7 @@ __all__ = [
     "STAY_BETWEEN",
     "Thresholds",
     "check_in_value_errors",
+    "clamp01",
     "cycle_bounds",
     "expected_progress",
     "forecast",
@@ -246,7 +247,8 @@ def _ratio(numerator_high: float, numerator_low: float, span_high: float, span_l
     return (numerator_high - numerator_low) / (span_high - span_low)
 
 
-def _clamp01(value: float) -> float:
+def clamp01(value: float) -> float:
+    """``value`` limited to [0, 1]."""
     return max(0.0, min(1.0, value))
 
 
@@ -285,8 +287,8 @@ def key_result_progress(
         if band_low <= value <= band_high:
             return 1.0
         if value < band_low:
-            return _clamp01(1.0 - _ratio(band_low, value, band_high, band_low))
-        return _clamp01(1.0 - _ratio(value, band_high, band_high, band_low))
+            return clamp01(1.0 - _ratio(band_low, value, band_high, band_low))
+        return clamp01(1.0 - _ratio(value, band_high, band_high, band_low))
 
     start_value, target_value = float(start), float(target)
     if kind == STAY_ABOVE:
@@ -294,8 +296,8 @@ def key_result_progress(
     if kind == STAY_BELOW:
         return 1.0 if value <= target_value else 0.0
     if kind == INCREASE:
-        return _clamp01(_ratio(value, start_value, target_value, start_value))
-    return _clamp01(_ratio(start_value, value, start_value, target_value))  # DECREASE
+        return clamp01(_ratio(value, start_value, target_value, start_value))
+    return clamp01(_ratio(start_value, value, start_value, target_value))  # DECREASE
 
 
 def check_in_value_errors(kind: str, value: float | None, confidence: int | None) -> dict[str, str]:

@@ -275,7 +275,7 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> RunSummary:
             continue
         sent = notify(
             user=item.user, kind=item.kind, subject_key=item.subject_key, period=item.period,
-            title=item.title, body=item.body, link=item.link, capped=item.capped, now=now,
+            title=item.title, body=item.body, link=item.link, capped=item.capped, now=now, settings=settings,
         )  # fmt: skip
         summary.sent += sent is not None
     return summary

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from okrs import scoring
 from okrs.models import Cycle, KeyResult, Objective
 from okrs.services.common import raise_if, require
 from okrs.services.cycles import cycle_create as okr_cycle_create
@@ -201,10 +202,6 @@ def _lock_review_cycle(review_cycle: ReviewCycle) -> ReviewCycle:
     return ReviewCycle.objects.select_for_update(of=("self",)).select_related("cycle").get(pk=review_cycle.pk)
 
 
-def _clamp01(value: float) -> float:
-    return min(1.0, max(0.0, value))
-
-
 @transaction.atomic
 def review_cycle_open(*, review_cycle: ReviewCycle, actor: User) -> ReviewCycle:
     """Open the review cycle: one review per objective of the OKR cycle (not archived)
@@ -247,7 +244,7 @@ def review_cycle_open(*, review_cycle: ReviewCycle, actor: User) -> ReviewCycle:
                 objective=objective,
                 participant_id=objective.owner_id,
                 manager_id=objective.owner.manager_id,
-                self_score=_clamp01(objective.progress),
+                self_score=scoring.clamp01(objective.progress),
             )
             for objective in objectives
         ),
@@ -256,7 +253,7 @@ def review_cycle_open(*, review_cycle: ReviewCycle, actor: User) -> ReviewCycle:
     ReviewKeyResultScore.objects.bulk_create(
         (
             ReviewKeyResultScore(
-                review=review, key_result=key_result, self_score=_clamp01(key_result.progress)
+                review=review, key_result=key_result, self_score=scoring.clamp01(key_result.progress)
             )
             for review, objective in zip(reviews, objectives, strict=True)
             for key_result in objective.key_results.all()
