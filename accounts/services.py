@@ -80,3 +80,12 @@ def invitation_send(*, user: User, link: str, organization_name: str) -> None:
         "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
     }
     send_mail(subject, body, None, [user.email])
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the person's interface language (one of settings.LANGUAGES)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": [_("Choose English or Simplified Chinese.")]})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

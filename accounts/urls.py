@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from accounts import views
+from accounts.views import auth as views
 
 # Shared by both hosts; each host adds its own sign-in view.
 account_urlpatterns = [

@@ -2,10 +2,16 @@
 
 from django.urls import include, path
 
-from accounts import views as account_views
+from accounts.views.preferences import set_language
+from reviews.views.focus import home
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("accounts.urls_tenant")),
+    path("", include("okrs.urls")),
+    path("", include("reviews.urls")),
+    # Before Django's own: the switcher also saves the choice to the person's profile.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

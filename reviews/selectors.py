@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import report_ids
-from reviews.models import PeerFeedbackRequest, Review, ReviewKeyResultScore, ReviewSettings
+from reviews.models import PeerFeedbackRequest, Review, ReviewCycle, ReviewKeyResultScore, ReviewSettings
 
 
 def review_settings() -> ReviewSettings:
@@ -153,3 +153,14 @@ def review_summary(review: Review, *, settings: ReviewSettings | None = None) ->
         summary["self_score"], summary["manager_score"] = review.self_score, review.manager_score
         labels["self_score"], labels["manager_score"] = _("Self score"), _("Manager score")
     return summary
+
+
+def self_reviews_due(user: User) -> QuerySet[Review]:
+    """``user``'s reviews waiting for their self-assessment, in open review cycles."""
+    return (
+        Review.objects.filter(
+            participant=user, state=Review.State.PENDING, review_cycle__state=ReviewCycle.State.OPEN
+        )
+        .select_related("objective", "review_cycle")
+        .order_by("review_cycle__due_on", "id")
+    )

@@ -1,8 +1,10 @@
 """Run right after django-tenants has routed the request to an organisation."""
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tenants.utils import get_public_schema_name
 
 
@@ -30,22 +32,30 @@ class OrganizationStatusMiddleware:
 
 
 class OrganizationLanguageMiddleware:
-    """Pick the interface language on an organisation's host: the person's explicit
-    choice (the language switcher's cookie, then their profile) wins; otherwise the
-    organisation's default language, not the browser's. Runs after authentication."""
+    """Pick the interface language and time zone on an organisation's host.
+
+    Language: a signed-in person's saved choice (the switcher saves it to their
+    profile, so it follows them to every device), then the switcher's cookie (people
+    not signed in), then the organisation's default language — not the browser's.
+    Time zone: the person's, else the organisation's. Runs after authentication."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         organization = organization_of(request)
-        if organization is None or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        if organization is None:
             return self.get_response(request)
         user = request.user
-        language = (user.is_authenticated and user.language) or organization.language
-        # override, not activate: the language must not outlive this request in the
-        # thread (later code would otherwise speak it too).
-        with translation.override(language):
+        signed_in = user.is_authenticated
+        language = (
+            (signed_in and user.language)
+            or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            or organization.language
+        )
+        zone = (signed_in and user.timezone) or organization.timezone or "UTC"
+        # override, not activate: neither may outlive this request in the thread.
+        with translation.override(language), timezone.override(ZoneInfo(zone)):
             request.LANGUAGE_CODE = translation.get_language()
             response = self.get_response(request)
             response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)

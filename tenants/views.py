@@ -3,7 +3,7 @@
 from django.shortcuts import render
 from django.urls import reverse
 
-from accounts.views import LoginView
+from accounts.views.auth import LoginView
 
 
 def landing(request):

@@ -1,0 +1,52 @@
+"""Helpers every server-rendered page shares (D7): HTMX detection, service errors
+shown on forms, safe redirects."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the named field when the form
+    has it, else at the top of the form. Nothing was saved (services are atomic)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def mark_invalid_fields(form: forms.Form) -> None:
+    """aria-invalid on fields with errors, so screen readers announce them."""
+    for name in form.errors:
+        if name != NON_FIELD_ERRORS and name in form.fields:
+            form.fields[name].widget.attrs["aria-invalid"] = "true"
+
+
+def safe_next(request: HttpRequest, fallback: str, *args) -> str:
+    """The ``next`` parameter when it stays on this host, else ``fallback``."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(fallback, *args)
+
+
+def hx_trigger(response: HttpResponse, **events) -> HttpResponse:
+    """Client-side events for HTMX (HX-Trigger), e.g. ``hx_trigger(r, **{"okr:toast": "Saved"})``."""
+    response.headers["HX-Trigger"] = json.dumps(events)
+    return response

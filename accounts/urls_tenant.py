@@ -1,0 +1,8 @@
+"""Pages about people on an organisation's host: inbox and people settings."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.views.inbox")),
+    path("", include("accounts.views.people")),
+]
