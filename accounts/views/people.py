@@ -10,4 +10,11 @@ def page(request, **kwargs):
     return HttpResponse("")
 
 
-urlpatterns = [path("settings/", page, name="settings")]
+urlpatterns = [
+    path("settings/", page, name="settings"),
+    path("settings/teams/", page, name="settings_teams"),
+    path("settings/cycles/", page, name="settings_cycles"),
+    path("settings/okrs/", page, name="settings_okrs"),
+    path("settings/notifications/", page, name="settings_notifications"),
+    path("settings/reviews/", page, name="settings_reviews"),
+]
