@@ -102,9 +102,16 @@ def seed_demo() -> DemoSummary:
                 actor=None, send_invitation=False,
             ).organization  # fmt: skip
             created.append(slug)
-        with transaction.atomic(), tenant_context(organization):
-            _ensure_people(domain, password_hash)
-            okr_demo.seed_okrs(domain=domain, objectives=objectives)
-            review_demo.seed_reviews(domain=domain, language=language)
+        seed_organization(organization, objectives=objectives, password_hash=password_hash)
         urls[slug] = organization_url(organization)
     return DemoSummary(created=created, urls=urls)
+
+
+def seed_organization(organization: Organization, *, objectives, password_hash: str | None = None) -> None:
+    """The demo people, teams, OKRs and reviews in one organisation (idempotent); people
+    are <local part>@<slug>.example with the demo password."""
+    domain = f"{organization.slug}.example"
+    with transaction.atomic(), tenant_context(organization):
+        _ensure_people(domain, password_hash or make_password(DEMO_PASSWORD))
+        okr_demo.seed_okrs(domain=domain, objectives=objectives)
+        review_demo.seed_reviews(domain=domain, language=organization.language)

@@ -49,11 +49,13 @@ def check_ins_due(user: User, now: datetime) -> list[KeyResult]:
 
 
 def escalations_awaiting_root_cause(user: User) -> QuerySet[Escalation]:
-    """Open escalations on KRs ``user`` owns: each waits for their root-cause note."""
+    """Open escalations on KRs ``user`` owns, one per KR (the highest level): each waits
+    for their root-cause note."""
     return (
         Escalation.objects.filter(state=Escalation.State.OPEN, key_result__owner=user)
         .select_related("key_result__objective")
-        .order_by("root_cause_due_at", "id")
+        .order_by("key_result_id", "-level")
+        .distinct("key_result_id")
     )
 
 
