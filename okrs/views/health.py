@@ -1,13 +1,84 @@
-"""Placeholder until this page is built (step 4 work in progress)."""
+"""The OKR health dashboard (method §7), for managers, org admins and consultants: a
+cycle (and optionally a team with the teams below it), progress and risk per health
+dimension, check-in discipline, a team × status heatmap and the at-risk list."""
+
+from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Team
+from okrs import permissions
+from okrs.models import Status
+from okrs.selectors.cycles import cycles_for_picker, default_cycle
+from okrs.selectors.health import health_dashboard, team_and_below
+
+
+def _chosen(items: list, raw: str | None):
+    """The item whose pk is ``raw`` (a query parameter), or None when absent or unknown."""
+    if not raw or not raw.isdigit():
+        return None
+    return next((item for item in items if item.pk == int(raw)), None)
+
+
+def _tree_order(teams: list[Team]) -> list[tuple[Team, int]]:
+    """Teams parent first, children (by name) below, with their depth, for the picker."""
+    children: dict[int | None, list[Team]] = {}
+    for team in teams:
+        children.setdefault(team.parent_id, []).append(team)
+    known = {team.pk for team in teams}
+    ordered: list[tuple[Team, int]] = []
+
+    def walk(parent_id, depth):
+        for team in children.get(parent_id, []):
+            ordered.append((team, depth))
+            walk(team.pk, depth + 1)
+
+    walk(None, 0)
+    for team in teams:  # a parent outside the list would hide its subtree: show it flat
+        if team.parent_id is not None and team.parent_id not in known:
+            ordered.append((team, 0))
+    return ordered
 
 
 @login_required
-def page(request, **kwargs):
-    return HttpResponse("")
+def health(request):
+    user = request.user
+    if not permissions.can_view_health_dashboard(user):
+        raise PermissionDenied(
+            _("The health dashboard is for managers, organisation admins and consultants.")
+        )
+    now = timezone.now()
+    cycles = list(cycles_for_picker())
+    teams = list(Team.objects.order_by("name", "id"))
+    cycle = _chosen(cycles, request.GET.get("cycle")) or default_cycle(timezone.localdate(now), cycles)
+    team = _chosen(teams, request.GET.get("team"))
+    dashboard = None
+    if cycle is not None:
+        dashboard = health_dashboard(
+            user,
+            cycle=cycle,
+            now=now,
+            teams=teams,
+            team_ids=team_and_below(team.pk, teams) if team else None,
+        )
+    return render(
+        request,
+        "okrs/health.html",
+        {
+            "cycles": cycles,
+            "cycle": cycle,
+            "team_options": [(t, "\u2003" * depth) for t, depth in _tree_order(teams)],
+            "team": team,
+            "dashboard": dashboard,
+            "statuses": Status.choices,
+            "can_manage_cycles": permissions.can_manage_cycles(user),
+        },
+    )
 
 
-urlpatterns = [path("health/", page, name="health")]
+urlpatterns = [path("health/", health, name="health")]
