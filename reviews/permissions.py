@@ -76,3 +76,15 @@ def can_decide_calibration(user: User, objective: Objective) -> bool:
     if user.is_org_admin or user.role == User.Role.CONSULTANT:
         return True
     return manages(user, objective.owner_id)
+
+
+def can_open_review(user: User, review: Review) -> bool:
+    """The review page shows the objective, its key results and the reflection: besides
+    ``can_view_review``, a private objective stays hidden from those who may not see it
+    (a consultant outside its team, say), except the review's own parties. The review's
+    ``objective`` should be loaded."""
+    if not can_view_review(user, review):
+        return False
+    if user.pk in {review.participant_id, review.manager_id, review.calibrated_by_id}:
+        return True
+    return okr_permissions.can_view_objective(user, review.objective)

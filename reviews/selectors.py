@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -163,4 +163,74 @@ def self_reviews_due(user: User) -> QuerySet[Review]:
         )
         .select_related("objective", "review_cycle")
         .order_by("review_cycle__due_on", "id")
+    )
+
+
+# --- the reviews pages -----------------------------------------------------------------
+
+
+def reviews_of_participant(user: User) -> QuerySet[Review]:
+    """All of ``user``'s own reviews for the reviews page (cycle and objective loaded),
+    the latest review cycle first; one query."""
+    return (
+        Review.objects.filter(participant=user)
+        .select_related("review_cycle", "objective")
+        .order_by("-review_cycle__opens_on", "-review_cycle_id", "objective__title", "id")
+    )
+
+
+def _reviews_below(user: User, reports: list[int]) -> Q:
+    """Reviews of the people below ``user`` in the reporting lines or recorded with them
+    as manager; for org admins also those with no manager above (nobody else calibrates them)."""
+    below = Q(manager=user) | Q(participant_id__in=reports)
+    if user.is_org_admin:
+        below |= Q(manager__isnull=True)
+    return below
+
+
+def team_reviews(user: User, *, reports: list[int] | None = None) -> QuerySet[Review]:
+    """The reviews ``user`` follows as a manager and that are not closed: those waiting for
+    calibration first, then calibrated ones (to close), then those still waiting for the
+    self-review. Never their own. Pass ``reports`` (``report_ids(user)``) to save its query."""
+    reports = report_ids(user) if reports is None else reports
+    order = Case(
+        When(state=Review.State.SELF_SUBMITTED, then=Value(0)),
+        When(state=Review.State.CALIBRATED, then=Value(1)),
+        default=Value(2),
+    )
+    return (
+        Review.objects.filter(_reviews_below(user, reports))
+        .exclude(participant=user)
+        .exclude(state=Review.State.CLOSED)
+        .select_related("review_cycle", "objective", "participant")
+        .annotate(needs=order)
+        .order_by("needs", "review_cycle__due_on", "participant__full_name", "participant__email", "id")
+    )
+
+
+def contests_to_resolve(user: User, *, reports: list[int] | None = None) -> QuerySet[Review]:
+    """Contested calibrations ``user`` may resolve: they calibrated it, or the participant
+    is below them; never their own. Oldest contest first."""
+    reports = report_ids(user) if reports is None else reports
+    return (
+        Review.objects.filter(_reviews_below(user, reports) | Q(calibrated_by=user))
+        .filter(contested_at__isnull=False, contest_resolved_at__isnull=True)
+        .exclude(participant=user)
+        .exclude(state=Review.State.CLOSED)
+        .select_related("review_cycle", "objective", "participant")
+        .order_by("contested_at", "id")
+    )
+
+
+def peer_feedback_candidates(review: Review) -> QuerySet[User]:
+    """Colleagues who may be asked for feedback on ``review``: people who can give it
+    (active, not read-only: ``permissions.can_give_peer_feedback``), not the participant,
+    not asked on this review yet. One query."""
+    asked = PeerFeedbackRequest.objects.filter(review=review).values("reviewer_id")
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(role=User.Role.VIEWER)
+        .exclude(pk=review.participant_id)
+        .exclude(pk__in=asked)
+        .order_by("full_name", "email", "id")
     )

@@ -1,13 +1,357 @@
-"""Placeholder until this page is built (step 4 work in progress)."""
+"""The reviews pages: what I review (my self-assessments, my reports' calibrations,
+contests, peer feedback asked of me) and one review's page, whose forms depend on who
+looks and where the review stands (method §4). Every action is a POST to its own URL,
+goes through ``reviews.services`` and comes back to the review page; bad input
+re-renders the page with the errors on the form (422), a refusal is a 403."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import report_ids
+from accounts.ui import add_service_errors, mark_invalid_fields
+from okrs import permissions as okr_permissions
+from reviews import permissions
+from reviews.forms import (
+    CalibrationForm,
+    ContestForm,
+    PeerFeedbackAnswerForm,
+    PeerFeedbackRequestForm,
+    ResolveContestForm,
+    SelfReviewForm,
+)
+from reviews.models import PeerFeedbackRequest, Review
+from reviews.selectors import (
+    contests_to_resolve,
+    peer_feedback_candidates,
+    peer_feedback_to_give,
+    review_settings,
+    reviews_of_participant,
+    reviews_shaped,
+    team_reviews,
+)
+from reviews.services import (
+    peer_feedback_answer,
+    peer_feedback_request,
+    review_calibrate,
+    review_close,
+    review_contest,
+    review_resolve_contest,
+    review_submit_self,
+)
+
+# --- the reviews page --------------------------------------------------------------------
 
 
 @login_required
-def page(request, **kwargs):
-    return HttpResponse("")
+def reviews_page(request):
+    user = request.user
+    reports = report_ids(user)
+    mine = list(reviews_of_participant(user))
+    settings = review_settings()
+    context = {
+        "due": [r for r in mine if r.state == Review.State.PENDING],
+        "in_progress": [r for r in mine if r.state in {Review.State.SELF_SUBMITTED, Review.State.CALIBRATED}],
+        "closed": [r for r in mine if r.state == Review.State.CLOSED],
+        "team": list(team_reviews(user, reports=reports)),
+        "contests": list(contests_to_resolve(user, reports=reports)),
+        "feedback_requests": list(peer_feedback_to_give(user)),
+        "show_scores": settings.review_scores_feed_appraisal,
+        "is_manager": bool(reports) or user.is_org_admin,
+        "today": timezone.localdate(),
+    }
+    return render(request, "reviews/reviews.html", context)
 
 
-urlpatterns = [path("reviews/", page, name="reviews"), path("reviews/<int:pk>/", page, name="review")]
+# --- one review ----------------------------------------------------------------------------
+
+
+@dataclass
+class Visit:
+    """A review as one person may see it: in full, or (a colleague asked for feedback
+    who may not see the review itself) only the request addressed to them."""
+
+    review: Review
+    full: bool
+    my_request: PeerFeedbackRequest | None
+
+
+def _visit_or_404(user, pk: int) -> Visit:
+    review = reviews_shaped(Review.objects.filter(pk=pk)).first()
+    if review is None:
+        raise Http404
+    mine = next((r for r in review.peer_requests.all() if r.reviewer_id == user.pk), None)
+    if permissions.can_open_review(user, review):
+        return Visit(review, True, mine)
+    if mine is not None:
+        return Visit(review, False, mine)
+    raise Http404
+
+
+def _full_visit(user, pk: int) -> Visit:
+    """For the actions on the review itself: a colleague who only sees their request may not."""
+    visit = _visit_or_404(user, pk)
+    if not visit.full:
+        raise PermissionDenied(_("You can answer the request for feedback, not act on the review."))
+    return visit
+
+
+def _rows(review: Review) -> list:
+    rows = list(review.key_result_scores.all())
+    for row in rows:
+        row.key_result.objective = review.objective  # loaded already: no query in permission checks
+    return rows
+
+
+def _render(request, visit: Visit, *, bound: dict[str, forms.Form] | None = None, status: int = 200):
+    """The review page. ``bound`` holds a submitted form that failed: it is shown (with
+    its errors) instead of the blank one, whatever the review's state is now."""
+    user, review, bound = request.user, visit.review, bound or {}
+    for form in bound.values():
+        mark_invalid_fields(form)
+    my_request, answer_form = visit.my_request, bound.get("answer")
+    if (
+        answer_form is None
+        and my_request is not None
+        and my_request.answered_at is None
+        and review.state != Review.State.CLOSED
+        and permissions.can_answer_peer_feedback(user, my_request)
+    ):
+        answer_form = PeerFeedbackAnswerForm()
+    if not visit.full:
+        context = {"review": review, "request_to_me": my_request, "answer_form": answer_form}
+        return render(request, "reviews/feedback_request.html", context, status=status)
+
+    rows = _rows(review)
+    state, is_open = review.state, review.state != Review.State.CLOSED
+    can = {
+        "submit": state in {Review.State.PENDING, Review.State.SELF_SUBMITTED}
+        and permissions.can_submit_self_review(user, review),
+        "calibrate": state == Review.State.SELF_SUBMITTED and permissions.can_calibrate_review(user, review),
+        "contest": state == Review.State.CALIBRATED
+        and review.contested_at is None
+        and permissions.can_contest_review(user, review),
+        "resolve": is_open and review.is_contested and permissions.can_resolve_contest(user, review),
+        "close": state == Review.State.CALIBRATED
+        and not review.is_contested
+        and permissions.can_close_review(user, review),
+        "request_feedback": is_open and permissions.can_request_peer_feedback(user, review),
+    }
+
+    def form_for(key, allowed, make):
+        if key in bound:
+            return bound[key]
+        return make() if allowed else None
+
+    context = {
+        "review": review,
+        "rows": rows,
+        "is_open": is_open,
+        "can_close": can["close"],
+        "show_scores": review_settings().review_scores_feed_appraisal,
+        "request_to_me": my_request,
+        "answer_form": answer_form,
+        "self_review_form": form_for(
+            "self_review", can["submit"], lambda: SelfReviewForm(review=review, rows=rows)
+        ),
+        "calibration_form": form_for(
+            "calibration", can["calibrate"], lambda: CalibrationForm(review=review, rows=rows)
+        ),
+        "contest_form": form_for("contest", can["contest"], ContestForm),
+        "resolve_form": form_for("resolve", can["resolve"], lambda: ResolveContestForm(review=review)),
+        "feedback_form": form_for(
+            "feedback",
+            can["request_feedback"],
+            lambda: PeerFeedbackRequestForm(candidates=peer_feedback_candidates(review)),
+        ),
+        "is_participant": review.participant_id == user.pk,
+        "today": timezone.localdate(),
+    }
+    if is_open and review.participant_id == user.pk:
+        for row in rows:
+            row.key_result.can_check_in = okr_permissions.can_check_in(user, row.key_result)
+    return render(request, "reviews/review.html", context, status=status)
+
+
+@login_required
+def review_page(request, pk: int):
+    return _render(request, _visit_or_404(request.user, pk))
+
+
+def _saved(request, review: Review, text: str):
+    messages.success(request, text)
+    return redirect("review", review.pk)
+
+
+def _act(request, visit: Visit, *, key: str, form: forms.Form, call, success: str):
+    """Run ``call`` (a service call) when ``form`` is valid; otherwise, or when the service
+    refuses the input, re-render the page with the errors (422). Nothing changes then:
+    every service is atomic."""
+    if form.is_valid():
+        try:
+            call(form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _saved(request, visit.review, success)
+    return _render(request, visit, bound={key: form}, status=422)
+
+
+def _post_only(view):
+    """GET on an action URL leads back to the review page."""
+
+    def wrapper(request, pk: int, **kwargs):
+        if request.method != "POST":
+            return redirect("review", pk)
+        return view(request, pk, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return login_required(wrapper)
+
+
+@_post_only
+def submit_self(request, pk: int):
+    user, visit = request.user, _full_visit(request.user, pk)
+    review = visit.review
+    if not permissions.can_submit_self_review(user, review):
+        raise PermissionDenied(_("Only the participant can submit their self-review."))
+    form = SelfReviewForm(request.POST, review=review, rows=_rows(review))
+    return _act(
+        request,
+        visit,
+        key="self_review",
+        form=form,
+        call=lambda f: review_submit_self(review=review, actor=user, **f.service_arguments()),
+        success=_("Self-assessment submitted. Your manager calibrates it next."),
+    )
+
+
+@_post_only
+def calibrate(request, pk: int):
+    user, visit = request.user, _full_visit(request.user, pk)
+    review = visit.review
+    if not permissions.can_calibrate_review(user, review):
+        raise PermissionDenied(_("Only the participant's manager or an org admin can calibrate this review."))
+    form = CalibrationForm(request.POST, review=review, rows=_rows(review))
+    return _act(
+        request,
+        visit,
+        key="calibration",
+        form=form,
+        call=lambda f: review_calibrate(review=review, actor=user, **f.service_arguments()),
+        success=_("Calibration saved."),
+    )
+
+
+@_post_only
+def contest(request, pk: int):
+    user, visit = request.user, _full_visit(request.user, pk)
+    review = visit.review
+    if not permissions.can_contest_review(user, review):
+        raise PermissionDenied(_("Only the participant can contest the calibration of their review."))
+    return _act(
+        request,
+        visit,
+        key="contest",
+        form=ContestForm(request.POST),
+        call=lambda f: review_contest(review=review, actor=user, reason=f.cleaned_data["reason"]),
+        success=_("Your contest was recorded. Your manager will answer it."),
+    )
+
+
+@_post_only
+def resolve_contest(request, pk: int):
+    user, visit = request.user, _full_visit(request.user, pk)
+    review = visit.review
+    if not permissions.can_resolve_contest(user, review):
+        raise PermissionDenied(_("Only the participant's manager or an org admin can resolve this contest."))
+    return _act(
+        request,
+        visit,
+        key="resolve",
+        form=ResolveContestForm(request.POST, review=review),
+        call=lambda f: review_resolve_contest(review=review, actor=user, **f.cleaned_data),
+        success=_("Contest resolved."),
+    )
+
+
+@_post_only
+def close(request, pk: int):
+    user, visit = request.user, _full_visit(request.user, pk)
+    review = visit.review
+    if not permissions.can_close_review(user, review):
+        raise PermissionDenied(_("Only the participant's manager or an org admin can close this review."))
+    try:
+        review_close(review=review, actor=user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return _render(request, visit, status=422)
+    return _saved(request, review, _("Review closed. It is read-only from now on."))
+
+
+@_post_only
+def feedback_request(request, pk: int):
+    user, visit = request.user, _full_visit(request.user, pk)
+    review = visit.review
+    if not permissions.can_request_peer_feedback(user, review):
+        raise PermissionDenied(_("Only the participant or their manager can ask for peer feedback."))
+    form = PeerFeedbackRequestForm(request.POST, candidates=peer_feedback_candidates(review))
+
+    def ask(f):
+        asked = peer_feedback_request(review=review, actor=user, **f.cleaned_data)
+        messages.success(request, _("%(person)s was asked for feedback.") % {"person": asked.reviewer})
+
+    if form.is_valid():
+        try:
+            ask(form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("review", review.pk)
+    return _render(request, visit, bound={"feedback": form}, status=422)
+
+
+@_post_only
+def feedback_answer(request, pk: int, request_pk: int):
+    user, visit = request.user, _visit_or_404(request.user, pk)
+    asked = next((r for r in visit.review.peer_requests.all() if r.pk == request_pk), None)
+    if asked is None or (asked.reviewer_id != user.pk and not visit.full):
+        raise Http404
+    if not permissions.can_answer_peer_feedback(user, asked):
+        raise PermissionDenied(_("Only the colleague who was asked can answer this request."))
+    visit.my_request = asked
+    return _act(
+        request,
+        visit,
+        key="answer",
+        form=PeerFeedbackAnswerForm(request.POST),
+        call=lambda f: peer_feedback_answer(request=asked, actor=user, answer=f.cleaned_data["answer"]),
+        success=_("Thank you: your feedback was sent."),
+    )
+
+
+urlpatterns = [
+    path("reviews/", reviews_page, name="reviews"),
+    path("reviews/<int:pk>/", review_page, name="review"),
+    path("reviews/<int:pk>/submit/", submit_self, name="review_submit_self"),
+    path("reviews/<int:pk>/calibrate/", calibrate, name="review_calibrate"),
+    path("reviews/<int:pk>/contest/", contest, name="review_contest"),
+    path("reviews/<int:pk>/resolve/", resolve_contest, name="review_resolve_contest"),
+    path("reviews/<int:pk>/close/", close, name="review_close"),
+    path("reviews/<int:pk>/feedback/request/", feedback_request, name="review_feedback_request"),
+    path(
+        "reviews/<int:pk>/feedback/<int:request_pk>/answer/", feedback_answer, name="review_feedback_answer"
+    ),
+]
