@@ -45,3 +45,33 @@ def can_decide_alignment(user: User, proposal: AlignmentProposal) -> bool:
 
 def can_manage_kpi(user: User, owner_id: int) -> bool:
     return can_write(user) and (user.is_org_admin or owner_id == user.pk)
+
+
+def can_view_health_dashboard(user: User) -> bool:
+    """The OKR health dashboard (method §7) is for managers, org admins and consultants."""
+    return user.is_active and user.role in {User.Role.MANAGER, User.Role.ORG_ADMIN, User.Role.CONSULTANT}
+
+
+def can_set_initiative_done(user: User, initiative, *, can_edit: bool | None = None) -> bool:
+    """The initiative's owner, or whoever may edit its objective (pass ``can_edit`` when that
+    decision is already known, so a list of initiatives needs no query per row)."""
+    if not can_write(user):
+        return False
+    if initiative.owner_id == user.pk:
+        return True
+    if can_edit is None:
+        can_edit = can_edit_objective(user, initiative.key_result.objective)
+    return can_edit
+
+
+def can_acknowledge_escalation(user: User, escalation) -> bool:
+    """Record an escalation's root cause: the KR's owner (or its objective's owner), their
+    manager chain, or an org admin — the rule ``okrs.escalations.escalation_acknowledge`` applies."""
+    key_result = escalation.key_result
+    return can_check_in(user, key_result) or can_edit_objective(user, key_result.objective)
+
+
+def can_resolve_escalation(user: User, escalation) -> bool:
+    """Close an escalation with a decision: whoever may edit the objective (as
+    ``okrs.escalations.escalation_resolve`` requires)."""
+    return can_edit_objective(user, escalation.key_result.objective)

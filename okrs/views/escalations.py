@@ -1,16 +1,108 @@
-"""Placeholder until this page is built (step 4 work in progress)."""
+"""The three lines of defence: acknowledging an escalation with its root cause and
+resolving it with a decision. A dialog with HTMX, a plain page without JavaScript; the
+rules are ``okrs.escalations``'s."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields, safe_next
+from okrs import permissions
+from okrs.escalations import escalation_acknowledge, escalation_resolve
+from okrs.forms.escalations import AcknowledgeForm, ResolveForm
+from okrs.models import Escalation
+
+
+def _visible_escalation_or_404(user, pk: int) -> Escalation:
+    escalation = (
+        Escalation.objects.select_related(
+            "key_result__objective__cycle", "key_result__objective__owner", "key_result__owner"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if escalation is None or not permissions.can_view_objective(user, escalation.key_result.objective):
+        raise Http404
+    return escalation
 
 
 @login_required
-def page(request, **kwargs):
-    return HttpResponse("")
+@require_http_methods(["GET", "POST"])
+def acknowledge(request, pk: int):
+    escalation = _visible_escalation_or_404(request.user, pk)
+    if not permissions.can_acknowledge_escalation(request.user, escalation):
+        raise PermissionDenied(_("Only the key result's owner or their manager can acknowledge this."))
+    form = AcknowledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            escalation_acknowledge(
+                escalation=escalation, actor=request.user, root_cause=form.cleaned_data["root_cause"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, escalation, _("Root cause recorded. Thank you."))
+    return _form_page(request, escalation, form, action="acknowledge")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resolve(request, pk: int):
+    escalation = _visible_escalation_or_404(request.user, pk)
+    if not permissions.can_resolve_escalation(request.user, escalation):
+        raise PermissionDenied(
+            _("Only the objective's owner, their manager or an org admin can resolve this.")
+        )
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            escalation_resolve(
+                escalation=escalation,
+                actor=request.user,
+                resolution=form.cleaned_data["resolution"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _done(request, escalation, _("Escalation resolved."))
+    return _form_page(request, escalation, form, action="resolve")
+
+
+def _form_page(request, escalation: Escalation, form, *, action: str):
+    mark_invalid_fields(form)
+    key_result = escalation.key_result
+    context = {
+        "escalation": escalation,
+        "kr": key_result,
+        "objective": key_result.objective,
+        "form": form,
+        "action": action,
+        "next": safe_next(request, "objective", key_result.objective_id),
+    }
+    template = "okrs/escalations/dialog.html" if is_htmx(request) else "okrs/escalations/page.html"
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
+def _done(request, escalation: Escalation, text: str):
+    """Back to where the person came from (the objective page by default), with the news."""
+    messages.success(request, text)
+    target = safe_next(request, "objective", escalation.key_result.objective_id)
+    if is_htmx(request):
+        response = HttpResponse(status=200)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
 
 
 urlpatterns = [
-    path("escalations/<int:pk>/acknowledge/", page, name="escalation_acknowledge"),
-    path("escalations/<int:pk>/resolve/", page, name="escalation_resolve"),
+    path("escalations/<int:pk>/acknowledge/", acknowledge, name="escalation_acknowledge"),
+    path("escalations/<int:pk>/resolve/", resolve, name="escalation_resolve"),
 ]
