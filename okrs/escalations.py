@@ -193,10 +193,8 @@ def escalation_acknowledge(*, escalation: Escalation, actor: User, root_cause: s
         .select_related("key_result__objective")
         .get(pk=escalation.pk)
     )
-    key_result = escalation.key_result
     require(
-        permissions.can_check_in(actor, key_result)
-        or permissions.can_edit_objective(actor, key_result.objective),
+        permissions.can_acknowledge_escalation(actor, escalation),
         _("Only the key result's owner or their manager can acknowledge this."),
     )
     if escalation.state != Escalation.State.OPEN:
@@ -221,7 +219,7 @@ def escalation_resolve(*, escalation: Escalation, actor: User, resolution: str, 
         .get(pk=escalation.pk)
     )
     require(
-        permissions.can_edit_objective(actor, escalation.key_result.objective),
+        permissions.can_resolve_escalation(actor, escalation),
         _("Only the objective's owner, their manager or an org admin can resolve this."),
     )
     if escalation.state == Escalation.State.RESOLVED:
