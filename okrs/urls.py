@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("okrs.views.check_ins")),
     path("", include("okrs.views.explorer")),
     path("", include("okrs.views.objective_page")),
+    path("", include("okrs.views.alignment_decisions")),
     path("", include("okrs.views.editing")),
     path("", include("okrs.views.escalations")),
     path("", include("okrs.views.kpis")),
