@@ -40,7 +40,7 @@ def can_manage_cycles(user: User) -> bool:
 
 def can_decide_alignment(user: User, proposal: AlignmentProposal) -> bool:
     parent = proposal.parent_objective or proposal.parent_key_result
-    return user.is_active and (user.is_org_admin or parent.owner_id == user.pk)
+    return can_write(user) and (user.is_org_admin or parent.owner_id == user.pk)
 
 
 def can_manage_kpi(user: User, owner_id: int) -> bool:

@@ -178,6 +178,7 @@ def initiative_create(
     *, actor: User, key_result: KeyResult, title: str, owner: User | None = None
 ) -> Initiative:
     require(permissions.can_edit_objective(actor, key_result.objective))
+    _require_open(key_result.objective.cycle)
     initiative = Initiative(key_result=key_result, title=(title or "").strip(), owner=owner or actor)
     initiative.full_clean()
     initiative.save()
@@ -186,10 +187,7 @@ def initiative_create(
 
 @transaction.atomic
 def initiative_set_done(*, initiative: Initiative, actor: User, done: bool) -> Initiative:
-    require(
-        initiative.owner_id == actor.pk
-        or permissions.can_edit_objective(actor, initiative.key_result.objective)
-    )
+    require(permissions.can_set_initiative_done(actor, initiative))
     initiative.done = done
     initiative.save(update_fields=["done"])
     return initiative
