@@ -6,3 +6,19 @@ from accounts.models import User
 def can_write(user: User) -> bool:
     """Deactivated people and viewers change nothing, anywhere."""
     return user.is_active and user.role != User.Role.VIEWER
+
+
+def can_manage_organization_settings(user: User) -> bool:
+    """The organisation's settings pages and every change made there (OKR, notification
+    and review settings, cycles): active org admins only."""
+    return user.is_active and user.role == User.Role.ORG_ADMIN
+
+
+def can_manage_people(user: User) -> bool:
+    """Invite, edit, deactivate and reactivate people."""
+    return can_manage_organization_settings(user)
+
+
+def can_manage_teams(user: User) -> bool:
+    """Create, rename and move teams."""
+    return can_manage_organization_settings(user)

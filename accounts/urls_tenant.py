@@ -5,4 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("accounts.views.inbox")),
     path("", include("accounts.views.people")),
+    path("", include("accounts.views.teams")),
+    path("", include("accounts.views.notification_settings")),
 ]

@@ -8,9 +8,10 @@ development data is never touched; with DATABASE_URL set it uses that database.
    with `manage.py seed_bench` on first use, sizes from BENCH_USERS etc.)
 3. reminders over many organisations (bench/reminders.py; built with `manage.py seed_many`
    on first use, sizes from BENCH_ORGS and BENCH_PEOPLE)
+4. web pages: server render time and queries in the "bench" organisation (bench/pages.py)
 All end up in latest.json, with one table of figures, targets and pass/fail.
 
-BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders) runs
+BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders, pages) runs
 only those; latest.json keeps the other benchmarks' figures from the previous run.
 """
 
@@ -45,10 +46,10 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from bench import provision, recalculation, reminders  # noqa: E402
+from bench import pages, provision, recalculation, reminders  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("provision", "recalculation", "reminders")
+BENCHMARKS = ("provision", "recalculation", "reminders", "pages")
 
 
 def selected() -> set[str]:
@@ -93,10 +94,12 @@ def main() -> None:
     try:
         print("\n[bench] reminders over many organisations")
         latest["reminders"] = reminders.run()
+        print("\n[bench] web pages: server render time in the bench organisation (median of 20)")
+        latest["pages"] = pages.run()
         latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
-    finally:  # the table of what was measured, even if the reminders benchmark failed
-        print_table(result, recalc, latest.get("reminders"))
+    finally:  # the table of what was measured, even if a later benchmark failed
+        print_table(result, recalc, latest.get("reminders"), latest.get("pages"))
         print(f"\n[bench] written to {RESULTS / 'latest.json'}")
 
 
@@ -125,6 +128,9 @@ def run_only(only: set[str]) -> None:
     if "reminders" in only:
         print("\n[bench] reminders over many organisations")
         latest["reminders"] = reminders.run()
+    if "pages" in only:
+        print("\n[bench] web pages: server render time in the bench organisation (median of 20)")
+        latest["pages"] = pages.run()
     latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     latest["machine"] = machine
     latest_path.write_text(json.dumps(latest, indent=2) + "\n")
@@ -132,6 +138,7 @@ def run_only(only: set[str]) -> None:
         latest["provision"] if "provision" in only else None,
         latest["recalculation"] if "recalculation" in only else None,
         latest["reminders"] if "reminders" in only else None,
+        latest["pages"] if "pages" in only else None,
     )
     print(f"\n[bench] written to {latest_path}")
 
@@ -162,7 +169,19 @@ def print_reminders_note(rem: dict) -> None:
     )
 
 
-def print_table(provision_result: dict | None, recalc: dict | None, rem: dict | None = None) -> None:
+def page_rows(result: dict) -> list[tuple[str, str, str, bool | None]]:
+    return [
+        (f"page: {name} ({row['queries']} q)", f"{row['median_ms']:.1f} ms", "HTTP 200", row["status"] == 200)
+        for name, row in result["pages"].items()
+    ]
+
+
+def print_table(
+    provision_result: dict | None,
+    recalc: dict | None,
+    rem: dict | None = None,
+    page_result: dict | None = None,
+) -> None:
     rows = []
     if provision_result is not None:
         rows += [
@@ -174,6 +193,8 @@ def print_table(provision_result: dict | None, recalc: dict | None, rem: dict | 
         rows += recalculation_rows(recalc)
     if rem is not None:
         rows += reminder_rows(rem)
+    if page_result is not None:
+        rows += page_rows(page_result)
     print()
     print(f"{'benchmark':<40}{'figure':>14}  {'target':<12}{'result':<6}")
     for name, figure, target, passed in rows:

@@ -1,20 +1,187 @@
-"""Placeholder until this page is built (step 4 work in progress)."""
+"""Settings — People: everyone in the organisation, invitations, role/team/manager
+changes, deactivation and reactivation. Org admins only; everyone else gets a 403."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.urls import path
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms_settings import PeopleFilterForm, PersonEditForm, PersonInviteForm
+from accounts.models import User
+from accounts.permissions import can_manage_people
+from accounts.selectors_settings import active_people, people_for_settings, teams_tree
+from accounts.services_people import (
+    user_deactivate,
+    user_invitation_resend,
+    user_invite,
+    user_reactivate,
+    user_update,
+)
+from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields, safe_next
+
+PAGE_SIZE = 25
+
+
+def _guard(user: User) -> None:
+    if not can_manage_people(user):
+        raise PermissionDenied(_("Only org admins manage people."))
+
+
+def _done(request, text: str, to: str):
+    """After a change: back to the list with a message (a full page load for HTMX too,
+    so the list shows the change)."""
+    messages.success(request, text)
+    if is_htmx(request):
+        response = HttpResponse()
+        response["HX-Redirect"] = to
+        return response
+    return redirect(to)
+
+
+def _people_page(request, *, error: str = "", status: int = 200):
+    filters = PeopleFilterForm(request.GET or None)
+    search = status_filter = ""
+    if filters.is_valid():
+        search, status_filter = filters.cleaned_data["q"], filters.cleaned_data["status"]
+    page = Paginator(people_for_settings(search=search, status=status_filter), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "settings/people.html",
+        {
+            "tab": "people",
+            "filters": filters,
+            "page": page,
+            "people": list(page.object_list),
+            "filtered": bool(search or status_filter),
+            "query": query.urlencode(),
+            "error": error,
+        },
+        status=status,
+    )
 
 
 @login_required
-def page(request, **kwargs):
-    return HttpResponse("")
+def people(request):
+    _guard(request.user)
+    return _people_page(request)
+
+
+def _form_response(request, form, *, title: str, action: str, template: str, extra: dict | None = None):
+    mark_invalid_fields(form)
+    context = {
+        "tab": "people",
+        "form": form,
+        "title": title,
+        "action": action,
+        "form_template": template,
+        "next": safe_next(request, "settings"),
+        **(extra or {}),
+    }
+    page = "settings/dialog.html" if is_htmx(request) else "settings/form_page.html"
+    return render(request, page, context, status=422 if form.errors else 200)
+
+
+@login_required
+def person_invite(request):
+    _guard(request.user)
+    form = PersonInviteForm(request.POST or None, teams=teams_tree(), managers=active_people())
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_invite(actor=request.user, organization_name=request.tenant.name, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            text = _("Invitation sent to %(email)s.") % {"email": user.email}
+            return _done(request, text, safe_next(request, "settings"))
+    return _form_response(
+        request, form, title=_("Invite someone"), action=reverse("settings_person_invite"),
+        template="settings/_person_form.html",
+    )  # fmt: skip
+
+
+@login_required
+def person_edit(request, pk: int):
+    _guard(request.user)
+    person = get_object_or_404(User.objects.select_related("team", "manager"), pk=pk)
+    form = PersonEditForm(request.POST or None, person=person, teams=teams_tree(), managers=active_people())
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_update(actor=request.user, user=person, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            text = _("%(name)s's details were saved.") % {"name": person.get_full_name()}
+            if person.pk == request.user.pk and form.cleaned_data["role"] != User.Role.ORG_ADMIN:
+                # They gave up their own admin role: the settings pages are closed to them now.
+                return _done(request, text, reverse("home"))
+            return _done(request, text, safe_next(request, "settings"))
+    return _form_response(
+        request, form, title=_("Edit %(name)s") % {"name": person.get_full_name()},
+        action=reverse("settings_person_edit", args=[person.pk]), template="settings/_person_form.html",
+        extra={"person": person},
+    )  # fmt: skip
+
+
+def _person_action(request, pk: int, service, success: str):
+    _guard(request.user)
+    person = get_object_or_404(User, pk=pk)
+    try:
+        service(person)
+    except ValidationError as error:
+        return _people_page(request, error=" ".join(error.messages), status=422)
+    return _done(request, success % {"name": person.get_full_name()}, safe_next(request, "settings"))
+
+
+@require_POST
+@login_required
+def person_deactivate(request, pk: int):
+    return _person_action(
+        request, pk, lambda person: user_deactivate(actor=request.user, user=person),
+        _("%(name)s was deactivated and can no longer sign in. Their OKRs and reviews stay."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+def person_reactivate(request, pk: int):
+    return _person_action(
+        request, pk, lambda person: user_reactivate(actor=request.user, user=person),
+        _("%(name)s was reactivated and can sign in again."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+def person_resend_invitation(request, pk: int):
+    return _person_action(
+        request, pk,
+        lambda person: user_invitation_resend(
+            actor=request.user, user=person, organization_name=request.tenant.name
+        ),
+        _("A new invitation was sent to %(name)s."),
+    )  # fmt: skip
 
 
 urlpatterns = [
-    path("settings/", page, name="settings"),
-    path("settings/teams/", page, name="settings_teams"),
-    path("settings/cycles/", page, name="settings_cycles"),
-    path("settings/okrs/", page, name="settings_okrs"),
-    path("settings/notifications/", page, name="settings_notifications"),
-    path("settings/reviews/", page, name="settings_reviews"),
+    path("settings/", people, name="settings"),
+    path("settings/people/invite/", person_invite, name="settings_person_invite"),
+    path("settings/people/<int:pk>/", person_edit, name="settings_person_edit"),
+    path("settings/people/<int:pk>/deactivate/", person_deactivate, name="settings_person_deactivate"),
+    path("settings/people/<int:pk>/reactivate/", person_reactivate, name="settings_person_reactivate"),
+    path(
+        "settings/people/<int:pk>/resend-invitation/",
+        person_resend_invitation,
+        name="settings_person_resend_invitation",
+    ),
 ]

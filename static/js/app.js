@@ -15,7 +15,11 @@
   }
 
   function openDialogs(root) {
-    (root || document).querySelectorAll("dialog[data-open]").forEach(function (dialog) {
+    root = root || document;
+    // htmx:load fires on the inserted element itself, which may be the dialog.
+    var dialogs = Array.prototype.slice.call(root.querySelectorAll("dialog[data-open]"));
+    if (root.matches && root.matches("dialog[data-open]")) dialogs.push(root);
+    dialogs.forEach(function (dialog) {
       if (!dialog.open) dialog.showModal();
       var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea");
       if (first) first.focus();

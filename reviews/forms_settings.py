@@ -1,0 +1,81 @@
+"""Forms of the cycles and review settings pages. They shape the input; the services
+(``reviews.services.cycles.okr_cycle_start``, ``reviews.services.settings``) enforce
+every rule."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms_settings import ObjectChoiceField
+from okrs.models import Cycle
+from reviews.models import ReviewSettings
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class CycleForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=120, widget=forms.TextInput(attrs={"placeholder": "Q1 2027"})
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=Cycle.Kind.choices, initial=Cycle.Kind.QUARTER)
+    start_date = forms.DateField(label=_("Starts on"), widget=_DateInput())
+    end_date = forms.DateField(label=_("Ends on"), widget=_DateInput())
+    parent = ObjectChoiceField(
+        label=_("Part of (annual cycle)"),
+        required=False,
+        help_text=_("A quarter usually belongs to the annual cycle it falls in."),
+    )
+    cadence = forms.ChoiceField(
+        label=_("Check-in cadence"),
+        choices=Cycle.Cadence.choices,
+        initial=Cycle.Cadence.BIWEEKLY,
+        help_text=_("How often people check in; check-in reviews are scheduled at this rhythm."),
+    )
+
+    def __init__(self, *args, annual_cycles: list[Cycle], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].set_objects(annual_cycles, str, _("None"))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The cycle must end on or after its start date."))
+        return cleaned
+
+
+class ReviewSettingsForm(forms.Form):
+    review_scores_feed_appraisal = forms.BooleanField(
+        label=_("Review scores may feed people's appraisals"),
+        required=False,
+        help_text=_(
+            "Off (recommended): reviews grade objectives so teams learn and plan the next cycle; reviewers "
+            "may see the outcomes, but the scores are not used to rate people. Scoring people mechanically "
+            "from OKR attainment encourages safe, unambitious goals (sandbagging). On: your organisation "
+            "explicitly allows the final review scores to be one input to performance appraisals."
+        ),
+    )
+    auto_schedule = forms.BooleanField(
+        label=_("Schedule review cycles automatically"),
+        required=False,
+        help_text=_(
+            "When an OKR cycle is created or activated, its check-in reviews, calibrations and end-of-cycle "
+            "review are scheduled from its check-in cadence. Off: you schedule them from the Cycles page."
+        ),
+    )
+
+    def __init__(self, *args, settings: ReviewSettings, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "review_scores_feed_appraisal": settings.review_scores_feed_appraisal,
+                "auto_schedule": settings.auto_schedule,
+            },
+        )
+        super().__init__(*args, **kwargs)
