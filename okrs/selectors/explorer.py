@@ -39,6 +39,9 @@ from okrs.selectors import objectives_visible_to
 
 LEVEL_ORDER = {Objective.Level.COMPANY: 0, Objective.Level.TEAM: 1, Objective.Level.INDIVIDUAL: 2}
 MAX_DEPTH = 32  # alignment forbids loops; this only guards the recursion
+# Objectives drawn per page: a large organisation's tree is paged by whole root subtrees
+# (a root with a bigger subtree than this is cut, and says how many it hides).
+NODES_PER_PAGE = 60
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class TreeNode:
     via_key_result: KeyResult | None = None  # the parent KR this objective aligns to
     children: list[TreeNode] = field(default_factory=list)
     depth: int = 0
+    hidden_children: int = 0  # contributors left out to keep the page bounded
 
     @property
     def key_results(self) -> list[KeyResult]:
@@ -88,10 +92,20 @@ class ExplorerTree:
     shown: int  # objectives of the chosen cycle shown (context from the year not counted)
     in_cycle: int  # objectives of the chosen cycle the viewer may see, before filters
     status_counts: dict[str, int]
+    page: int = 1
+    pages: int = 1
 
     @property
     def empty(self) -> bool:
         return not self.roots
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+    @property
+    def previous_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
 
 
 def team_subtree_ids(teams: list[Team], team_id: int) -> frozenset[int]:
@@ -144,8 +158,9 @@ def _sort_key(node: TreeNode):
     return (not node.is_context, LEVEL_ORDER.get(o.level, 9), o.title.lower(), o.pk)
 
 
-def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters) -> ExplorerTree:
-    """The alignment tree of ``cycle`` as ``user`` may see it, filtered by ``filters``."""
+def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters, page: int = 1) -> ExplorerTree:
+    """The alignment tree of ``cycle`` as ``user`` may see it, filtered by ``filters``:
+    page ``page`` of it (whole root subtrees, about NODES_PER_PAGE objectives a page)."""
     cycle_ids = [cycle.pk] + ([cycle.parent_id] if cycle.parent_id else [])
     condition = _filter_condition(filters)
     matches = (
@@ -178,17 +193,9 @@ def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters) -> Expl
 
     shown_ids = {o.pk for o in members if o.matches} | {pk for pk in context if by_id[pk].matches}
     nodes = {pk: TreeNode(objective=by_id[pk], is_context=pk in context) for pk in shown_ids}
-    if nodes:
-        key_results = KeyResult.objects.select_related("owner").order_by("position", "id")
-        prefetch_related_objects(
-            [node.objective for node in nodes.values()], Prefetch("key_results", queryset=key_results)
-        )
     roots: list[TreeNode] = []
     for node in nodes.values():
         objective = node.objective
-        for kr in objective.key_results.all():
-            kr.objective = objective  # loaded: permission checks need no query
-            kr.can_check_in = permissions.can_check_in(user, kr)
         if objective.parent_key_result_id:
             node.via_key_result = objective.parent_key_result
         parent_id = _parent_id(objective)
@@ -199,12 +206,25 @@ def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters) -> Expl
             roots.append(node)
     roots.sort(key=_sort_key)
     _order(roots, 0, set())
+    pages = _paginate(roots)
+    page = min(max(page, 1), len(pages) or 1)
+    roots = pages[page - 1] if pages else []
+    drawn = [node.objective for node in _walk(roots)]
+    if drawn:
+        key_results = KeyResult.objects.select_related("owner").order_by("position", "id")
+        prefetch_related_objects(drawn, Prefetch("key_results", queryset=key_results))
+    for objective in drawn:
+        for kr in objective.key_results.all():
+            kr.objective = objective  # loaded: permission checks need no query
+            kr.can_check_in = permissions.can_check_in(user, kr)
     shown_members = [nodes[pk].objective for pk in shown_ids if pk not in context]
     return ExplorerTree(
         roots=roots,
         shown=len(shown_members),
         in_cycle=len(members),
         status_counts=dict(Counter(o.status for o in shown_members)),
+        page=page,
+        pages=max(len(pages), 1),
     )
 
 
@@ -217,3 +237,44 @@ def _order(nodes: list[TreeNode], depth: int, seen: set[int]) -> None:
         node.depth = depth
         node.children.sort(key=_sort_key)
         _order(node.children, depth + 1, seen)
+
+
+def _walk(nodes: list[TreeNode]):
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
+def _size(node: TreeNode) -> int:
+    return 1 + sum(_size(child) for child in node.children)
+
+
+def _cut(node: TreeNode, budget: int) -> int:
+    """Keep at most ``budget`` nodes of ``node``'s subtree (pre-order); returns how many were kept."""
+    kept = 1
+    for index, child in enumerate(node.children):
+        if kept >= budget:
+            node.hidden_children = sum(_size(c) for c in node.children[index:])
+            node.children = node.children[:index]
+            break
+        kept += _cut(child, budget - kept)
+    return kept
+
+
+def _paginate(roots: list[TreeNode]) -> list[list[TreeNode]]:
+    """Group whole root subtrees into pages of about NODES_PER_PAGE objectives."""
+    pages: list[list[TreeNode]] = []
+    current: list[TreeNode] = []
+    used = 0
+    for root in roots:
+        size = _size(root)
+        if current and used + size > NODES_PER_PAGE:
+            pages.append(current)
+            current, used = [], 0
+        if size > NODES_PER_PAGE:
+            size = _cut(root, NODES_PER_PAGE)
+        current.append(root)
+        used += size
+    if current:
+        pages.append(current)
+    return pages

@@ -130,7 +130,11 @@ def explorer(request):
     if person:
         form.data["person"] = str(person.pk)
 
-    tree = explorer_tree(user=user, cycle=cycle, filters=filters) if cycle else None
+    page = request.GET.get("page", "")
+    page = int(page) if page.isdigit() else 1
+    tree = explorer_tree(user=user, cycle=cycle, filters=filters, page=page) if cycle else None
+    page_query = request.GET.copy()
+    page_query.pop("page", None)
     context = {
         "form": form,
         "cycle": cycle,
@@ -139,6 +143,7 @@ def explorer(request):
         "scope_person": person,
         "needs_team": view == TEAM and team is None,
         "tree": tree,
+        "page_query": page_query.urlencode(),
         "filters_active": filters.active,
         "can_create": can_write(user),
         "can_manage_cycles": permissions.can_manage_cycles(user),

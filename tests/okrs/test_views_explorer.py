@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Team, User
 from okrs.models import Cycle, Objective
-from okrs.selectors.explorer import ExplorerFilters, explorer_tree, team_subtree_ids
+from okrs.selectors.explorer import NODES_PER_PAGE, _walk, ExplorerFilters, explorer_tree, team_subtree_ids
 from okrs.services.alignment import alignment_propose
 from okrs.services.cycles import cycle_create
 from okrs.services.objectives import key_result_create, objective_create
@@ -379,9 +379,29 @@ def test_query_count_does_not_grow_with_the_number_of_objectives(acme, acme_clie
     searched, searched_queries = get_counting(acme_client, f"{URL}?q=extra&status=not_started&view=team")
 
     assert small.content.decode().count('data-testid="tree-node"') >= 20
-    assert large.content.decode().count('data-testid="tree-node"') >= 200 - 36  # private ones hidden
+    assert large.context["tree"].shown >= 200 - 36  # private ones hidden
+    # A big tree is paged: every page draws a bounded number of objectives.
+    assert large.content.decode().count('data-testid="tree-node"') <= NODES_PER_PAGE
+    assert 'data-testid="explorer-pager"' in large.content.decode()
     assert large_queries == small_queries == searched_queries
     assert searched.status_code == 200
+
+
+def test_every_objective_is_on_exactly_one_page(acme, acme_client):
+    sign_in(acme_client, acme, "ceo@acme.example")
+    _add_objectives(acme, 150, 0)
+    first = acme_client.get(URL)
+    tree = first.context["tree"]
+    seen, hidden = [], 0
+    for page in range(1, tree.pages + 1):
+        response = acme_client.get(f"{URL}?page={page}")
+        seen += re.findall(r'data-testid="tree-node" data-objective="(\d+)"', response.content.decode())
+        hidden += sum(node.hidden_children for node in _walk(response.context["tree"].roots))
+    assert tree.pages > 1
+    # Drawn once each; a subtree too big for one page says how many it leaves out.
+    assert len(seen) == len(set(seen))
+    assert len(seen) + hidden >= tree.shown
+    assert acme_client.get(f"{URL}?page=999").status_code == 200  # past the end: the last page
 
 
 # --- Selector -----------------------------------------------------------------------------------------------
