@@ -7,9 +7,12 @@ import json
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -50,3 +53,21 @@ def hx_trigger(response: HttpResponse, **events) -> HttpResponse:
     """Client-side events for HTMX (HX-Trigger), e.g. ``hx_trigger(r, **{"okr:toast": "Saved"})``."""
     response.headers["HX-Trigger"] = json.dumps(events)
     return response
+
+
+class FastSelect(forms.Select):
+    """A <select> rendered in Python rather than one template per option: the same HTML
+    for long lists (every person of a 2,000-person organisation) at a fraction of the cost."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = {str(v) for v in (value if isinstance(value, list | tuple) else [value]) if v is not None}
+        final = self.build_attrs(self.attrs, attrs)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option_value, mark_safe(" selected") if str(option_value) in values else "", label)
+                for option_value, label in self.choices
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)

@@ -15,6 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.ui import FastSelect
 from okrs import scoring
 from okrs.models import Cycle, KeyResult, Objective
 from okrs.selectors.editing import alignment_target, parse_parent_token
@@ -81,6 +82,8 @@ OBJECTIVE_KIND_HELP = {
 class InstanceChoiceField(forms.ChoiceField):
     """A choice among objects loaded beforehand: rendering never queries, however many
     forms on the page offer the same list. Cleans to the chosen object (or None)."""
+
+    widget = FastSelect  # lists of people can be long
 
     def __init__(self, *, empty_label: str | None = None, **kwargs):
         self.empty_label = empty_label

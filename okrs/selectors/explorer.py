@@ -24,6 +24,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -41,7 +42,7 @@ LEVEL_ORDER = {Objective.Level.COMPANY: 0, Objective.Level.TEAM: 1, Objective.Le
 MAX_DEPTH = 32  # alignment forbids loops; this only guards the recursion
 # Objectives drawn per page: a large organisation's tree is paged by whole root subtrees
 # (a root with a bigger subtree than this is cut, and says how many it hides).
-NODES_PER_PAGE = 60
+NODES_PER_PAGE = 30
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def _parent_id(objective: Objective) -> int | None:
     if objective.parent_objective_id:
         return objective.parent_objective_id
     if objective.parent_key_result_id:
-        return objective.parent_key_result.objective_id
+        return objective.key_result_parent_id
     return None
 
 
@@ -172,8 +173,9 @@ def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters, page: i
         objectives_visible_to(user)
         .filter(cycle_id__in=cycle_ids)
         .exclude(state=Objective.State.ARCHIVED)
-        .select_related("owner", "team", "cycle", "parent_key_result")
-        .annotate(matches=matches)
+        # The whole cycle's structure, lightly: full rows only for the page drawn (below).
+        .only("id", "title", "cycle_id", "level", "status", "parent_objective_id", "parent_key_result_id")
+        .annotate(matches=matches, key_result_parent_id=F("parent_key_result__objective_id"))
         .order_by("id")
     )
     by_id = {o.pk: o for o in objectives}
@@ -195,10 +197,7 @@ def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters, page: i
     nodes = {pk: TreeNode(objective=by_id[pk], is_context=pk in context) for pk in shown_ids}
     roots: list[TreeNode] = []
     for node in nodes.values():
-        objective = node.objective
-        if objective.parent_key_result_id:
-            node.via_key_result = objective.parent_key_result
-        parent_id = _parent_id(objective)
+        parent_id = _parent_id(node.objective)
         if parent_id in nodes:
             nodes[parent_id].children.append(node)
         else:
@@ -209,7 +208,14 @@ def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters, page: i
     pages = _paginate(roots)
     page = min(max(page, 1), len(pages) or 1)
     roots = pages[page - 1] if pages else []
-    drawn = [node.objective for node in _walk(roots)]
+    drawn_nodes = list(_walk(roots))
+    full = Objective.objects.select_related("owner", "team", "cycle", "parent_key_result").in_bulk(
+        [node.objective.pk for node in drawn_nodes]
+    )
+    for node in drawn_nodes:
+        node.objective = full[node.objective.pk]
+        node.via_key_result = node.objective.parent_key_result
+    drawn = [node.objective for node in drawn_nodes]
     if drawn:
         key_results = KeyResult.objects.select_related("owner").order_by("position", "id")
         prefetch_related_objects(drawn, Prefetch("key_results", queryset=key_results))

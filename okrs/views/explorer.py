@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
 from accounts.permissions import can_write
-from accounts.ui import is_htmx, mark_invalid_fields
+from accounts.ui import FastSelect, is_htmx, mark_invalid_fields
 from okrs import permissions
 from okrs.models import Cycle, Objective, Status
 from okrs.selectors.cycles import cycles_for_picker, default_cycle
@@ -61,8 +61,8 @@ class ExplorerForm(forms.Form):
         widget=forms.RadioSelect,
         required=False,
     )
-    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False)
-    person = forms.TypedChoiceField(label=_("Person"), coerce=int, required=False)
+    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, widget=FastSelect)
+    person = forms.TypedChoiceField(label=_("Person"), coerce=int, required=False, widget=FastSelect)
     status = forms.ChoiceField(label=_("Status"), required=False)
     dimension = forms.ChoiceField(label=_("Health dimension"), required=False)
     q = forms.CharField(

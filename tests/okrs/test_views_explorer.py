@@ -32,9 +32,10 @@ DEMO = {
 }
 
 # Exact SQL queries of the company view on the demo data (tenant routing, session, user,
-# cycles, teams, people, [reporting lines], objectives, key results, inbox badge).
-QUERIES_AS_ADMIN = 11
-QUERIES_AS_MEMBER = 12
+# cycles, teams, people, [reporting lines], the cycle's tree structure, the drawn page's
+# objectives, their key results, inbox badge).
+QUERIES_AS_ADMIN = 12
+QUERIES_AS_MEMBER = 13
 
 
 def _ids(acme) -> dict[str, int]:
