@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
@@ -51,8 +52,6 @@ def _people() -> dict[str, User]:
 
 def pages() -> list[Page]:
     """The pages to measure, with ids chosen in the bench organisation (tenant schema active)."""
-    from django.utils import timezone
-
     people = _people()
     cycle = default_cycle(timezone.localdate())
     objective = (
