@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from accounts.models import Notification, NotificationSettings, User
 from accounts.notifications import notification_settings, notify, person_language, person_timezone
 from okrs.models import CheckIn, Cycle, Escalation, KeyResult, Objective
+from okrs.selectors.focus import check_in_overdue
 from reviews.models import PeerFeedbackRequest, Review, ReviewCycle
 
 SEND_FROM_HOUR = 9  # local time
@@ -70,19 +71,11 @@ def _key_results_in_play():
     )
 
 
-def _check_in_overdue(key_result: KeyResult, now: datetime) -> bool:
-    cycle = key_result.objective.cycle
-    cadence = Cycle.CADENCE_DAYS[cycle.cadence]
-    last = key_result.last_check_in_at or key_result.created_at
-    # A day of slack: a weekly check-in made last Tuesday is not overdue on Monday.
-    return now - last >= timedelta(days=cadence - 1) and cycle.start_date <= now.date() <= cycle.end_date
-
-
 def check_in_reminders(now: datetime, settings: NotificationSettings) -> list[Due]:
     by_owner: dict[int, list[KeyResult]] = defaultdict(list)
     owners: dict[int, User] = {}
     for key_result in _key_results_in_play():
-        if _check_in_overdue(key_result, now):
+        if check_in_overdue(key_result, now):
             by_owner[key_result.owner_id].append(key_result)
             owners[key_result.owner_id] = key_result.owner
     due = []
@@ -232,12 +225,12 @@ def _digest_lines(person, *, own, reports, moves, escalations, now) -> list[str]
             lines.append(
                 _("• %(kr)s: now %(v)s (%(s)s)") % {"kr": kr.title, "v": f"{values[-1]:g}", "s": kr.status}
             )
-        elif _check_in_overdue(kr, now):
+        elif check_in_overdue(kr, now):
             lines.append(_("• %(kr)s: no check-in this week") % {"kr": kr.title})
     if escalations.get(person.pk):
         lines.append(_("Open escalations on your key results: %(n)d") % {"n": escalations[person.pk]})
     at_risk = [kr for kr in reports if kr.status in {"at_risk", "off_track"}]
-    missing = [kr for kr in reports if _check_in_overdue(kr, now)]
+    missing = [kr for kr in reports if check_in_overdue(kr, now)]
     if at_risk:
         lines.append(_("Your team — at risk or off track:"))
         lines += [f"  • {kr.title} ({kr.owner.get_full_name()})" for kr in at_risk]

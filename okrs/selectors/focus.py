@@ -25,27 +25,28 @@ def my_objectives(user: User, cycle: Cycle) -> QuerySet[Objective]:
     )
 
 
+def check_in_overdue(key_result: KeyResult, now: datetime) -> bool:
+    """Whether ``key_result`` waits for a check-in: its cycle is running and its last
+    check-in (or its creation) is a cadence old. A day of slack: a weekly check-in made last
+    Tuesday is not overdue on Monday. Needs ``key_result.objective.cycle`` loaded.
+    The one rule for My focus and the check-in reminders."""
+    cycle = key_result.objective.cycle
+    last = key_result.last_check_in_at or key_result.created_at
+    running = cycle.start_date <= now.date() <= cycle.end_date
+    return running and now - last >= timedelta(days=Cycle.CADENCE_DAYS[cycle.cadence] - 1)
+
+
 def check_ins_due(user: User, now: datetime) -> list[KeyResult]:
-    """KRs ``user`` owns in active objectives of active cycles whose last check-in is older
-    than the cycle's cadence (or missing). One query."""
+    """KRs ``user`` owns in active objectives of active cycles that wait for a check-in
+    (``check_in_overdue``). One query."""
     rows = (
         KeyResult.objects.filter(
-            owner=user,
-            objective__state=Objective.State.ACTIVE,
-            objective__cycle__state=Cycle.State.ACTIVE,
-            objective__cycle__start_date__lte=now.date(),
+            owner=user, objective__state=Objective.State.ACTIVE, objective__cycle__state=Cycle.State.ACTIVE
         )
         .select_related("objective__cycle")
         .order_by("last_check_in_at", "id")
     )
-    due = []
-    for key_result in rows:
-        cadence = Cycle.CADENCE_DAYS[key_result.objective.cycle.cadence]
-        if key_result.last_check_in_at is None or key_result.last_check_in_at <= now - timedelta(
-            days=cadence
-        ):
-            due.append(key_result)
-    return due
+    return [key_result for key_result in rows if check_in_overdue(key_result, now)]
 
 
 def escalations_awaiting_root_cause(user: User) -> QuerySet[Escalation]:
