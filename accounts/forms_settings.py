@@ -1,9 +1,9 @@
 """Forms of the people, teams and notification settings pages. They shape the input;
-the services (``accounts.services_people``, ``accounts.services_settings``) enforce
-every rule.
+the services (``accounts.services``, ``accounts.services_settings``) enforce every rule.
 
 Teams and managers are offered from lists the view has already loaded (in tree order,
-with their full path), so rendering a form costs no query per option."""
+with their full path), so rendering a form costs no query per option, and long lists
+render without a template per option (``FastSelect``)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ import zoneinfo
 from collections.abc import Callable, Iterable
 
 from django import forms
-from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationSettings, Team, User
 from accounts.selectors_settings import PERSON_STATUSES
-from accounts.services_settings import MAX_REMINDERS_PER_WEEK
+from accounts.services import ASSIGNABLE_ROLES
+from accounts.services_settings import MAX_REMINDERS_PER_WEEK, webhook_url_validator
+from accounts.ui import FastSelect
 
-ROLE_CHOICES = [(role.value, role.label) for role in User.Role if role != User.Role.CONSULTANT]
+ROLE_CHOICES = [(role.value, role.label) for role in User.Role if role in ASSIGNABLE_ROLES]
 ROLE_HELP = _(
     "Org admins manage people, teams, cycles and settings. Managers see and calibrate their reports' "
     "OKRs. Members own and check in on OKRs. Viewers only read."
@@ -32,9 +33,7 @@ class SelectWithDisabled(forms.Select):
     """A select whose options in ``disabled_values`` cannot be picked (e.g. a team's own
     sub-teams as its new parent). The service still refuses them if posted by hand."""
 
-    def __init__(self, *args, disabled_values: Iterable[str] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.disabled_values = set(disabled_values)
+    disabled_values: frozenset[str] = frozenset()
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):  # noqa: PLR0917 - Django's signature
         option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
@@ -46,7 +45,7 @@ class SelectWithDisabled(forms.Select):
 class ObjectChoiceField(forms.ChoiceField):
     """A choice among objects already loaded; cleans to the object (or None)."""
 
-    widget = SelectWithDisabled
+    widget = FastSelect  # lists of people can be long
 
     def set_objects(self, objects: Iterable, label: Callable[[object], str], empty_label: str) -> None:
         self.objects_by_id = {str(obj.pk): obj for obj in objects}
@@ -143,7 +142,10 @@ class TeamRenameForm(forms.Form):
 
 class TeamMoveForm(forms.Form):
     parent = ObjectChoiceField(
-        label=_("Move under"), required=False, help_text=_("Its sub-teams and members move with it.")
+        label=_("Move under"),
+        required=False,
+        help_text=_("Its sub-teams and members move with it."),
+        widget=SelectWithDisabled,
     )
 
     def __init__(self, *args, team: Team, teams: list[Team], **kwargs):
@@ -152,7 +154,7 @@ class TeamMoveForm(forms.Form):
         field.set_objects(
             [t for t in teams if t.pk != team.pk], lambda t: t.path_label, _("Top level (no parent team)")
         )
-        field.widget.disabled_values = {str(pk) for pk in getattr(team, "descendant_ids", ())}
+        field.widget.disabled_values = frozenset(str(pk) for pk in team.descendant_ids)
         self.initial.setdefault("parent", team.parent_id)
 
 
@@ -179,12 +181,7 @@ class NotificationSettingsForm(forms.Form):
         label=_("Chat webhook address (Slack-compatible)"),
         required=False,
         max_length=200,
-        validators=[
-            URLValidator(
-                schemes=["http", "https"],
-                message=_("Give the webhook's full address, starting with https:// or http://."),
-            )
-        ],
+        validators=[webhook_url_validator],
         widget=forms.URLInput(attrs={"placeholder": "https://hooks.slack.com/services/…"}),
         help_text=_("Reminders are also posted here for people who chose chat. Leave empty for no chat."),
     )

@@ -35,9 +35,9 @@ def active_people() -> QuerySet[User]:
 
 def teams_tree() -> list[Team]:
     """Every team in tree order (parents before their sub-teams, siblings by name), one
-    query. Each team carries ``depth``, ``path`` (names from the top), ``path_label``,
-    ``member_count`` (active members), ``total_count`` (with all sub-teams),
-    ``subteams`` (its children) and ``descendant_ids``."""
+    query. Each team carries ``path_label`` (names from the top), ``member_count`` (active
+    members), ``total_count`` (with all sub-teams), ``subteams`` (its children) and
+    ``descendant_ids``."""
     teams = list(
         Team.objects.annotate(member_count=Count("members", filter=Q(members__is_active=True))).order_by(
             "name", "pk"
@@ -48,15 +48,14 @@ def teams_tree() -> list[Team]:
         children.setdefault(team.parent_id, []).append(team)
     ordered: list[Team] = []
 
-    def walk(parent_id: int | None, depth: int, path: list[str]) -> None:
+    def walk(parent_id: int | None, above: str) -> None:
         for team in children.get(parent_id, []):
-            team.depth, team.path = depth, [*path, team.name]
-            team.path_label = " › ".join(team.path)
+            team.path_label = f"{above} › {team.name}" if above else team.name
             team.subteams = children.get(team.pk, [])
             ordered.append(team)
-            walk(team.pk, depth + 1, team.path)
+            walk(team.pk, team.path_label)
 
-    walk(None, 0, [])
+    walk(None, "")
 
     def totals(team: Team) -> tuple[int, set[int]]:
         count, below = team.member_count, set()

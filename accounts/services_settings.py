@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import permissions
 from accounts.models import NotificationSettings, User
@@ -16,7 +17,11 @@ logger = logging.getLogger(__name__)
 
 MAX_REMINDERS_PER_WEEK = 20
 WEEKDAYS = frozenset(NotificationSettings.Weekday.values)
-webhook_url_validator = URLValidator(schemes=["http", "https"])
+# Also the form's validator, so the rule and its message are written once.
+webhook_url_validator = URLValidator(
+    schemes=["http", "https"],
+    message=gettext_lazy("Give the webhook's full address, starting with https:// or http://."),
+)
 
 
 @transaction.atomic
@@ -50,10 +55,8 @@ def notification_settings_update(
     if chat_webhook_url:
         try:
             webhook_url_validator(chat_webhook_url)
-        except ValidationError:
-            errors["chat_webhook_url"] = [
-                _("Give the webhook's full address, starting with https:// or http://.")
-            ]
+        except ValidationError as error:
+            errors["chat_webhook_url"] = error.messages
     if errors:
         raise ValidationError(errors)
     settings, _created = NotificationSettings.objects.select_for_update().get_or_create(pk=1)

@@ -4,8 +4,7 @@ changes, deactivation and reactivation. Org admins only; everyone else gets a 40
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms_settings import PeopleFilterForm, PersonEditForm, PersonInviteForm
 from accounts.models import User
-from accounts.permissions import can_manage_people
+from accounts.permissions import can_manage_people, require_permission
 from accounts.selectors_settings import active_people, people_for_settings, teams_tree
-from accounts.services_people import (
+from accounts.services import (
     user_deactivate,
     user_invitation_resend,
     user_invite,
@@ -27,11 +26,6 @@ from accounts.services_people import (
 from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields, safe_next
 
 PAGE_SIZE = 25
-
-
-def _guard(user: User) -> None:
-    if not can_manage_people(user):
-        raise PermissionDenied(_("Only org admins manage people."))
 
 
 def _done(request, text: str, to: str):
@@ -71,9 +65,8 @@ def _people_page(request, *, error: str = "", status: int = 200):
     )
 
 
-@login_required
+@require_permission(can_manage_people)
 def people(request):
-    _guard(request.user)
     return _people_page(request)
 
 
@@ -92,13 +85,12 @@ def _form_response(request, form, *, title: str, action: str, template: str, ext
     return render(request, page, context, status=422 if form.errors else 200)
 
 
-@login_required
+@require_permission(can_manage_people)
 def person_invite(request):
-    _guard(request.user)
     form = PersonInviteForm(request.POST or None, teams=teams_tree(), managers=active_people())
     if request.method == "POST" and form.is_valid():
         try:
-            user = user_invite(actor=request.user, organization_name=request.tenant.name, **form.cleaned_data)
+            user = user_invite(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -110,19 +102,18 @@ def person_invite(request):
     )  # fmt: skip
 
 
-@login_required
+@require_permission(can_manage_people)
 def person_edit(request, pk: int):
-    _guard(request.user)
-    person = get_object_or_404(User.objects.select_related("team", "manager"), pk=pk)
+    person = get_object_or_404(User.objects.select_related("manager"), pk=pk)
     form = PersonEditForm(request.POST or None, person=person, teams=teams_tree(), managers=active_people())
     if request.method == "POST" and form.is_valid():
         try:
-            user_update(actor=request.user, user=person, **form.cleaned_data)
+            person = user_update(actor=request.user, user=person, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             text = _("%(name)s's details were saved.") % {"name": person.get_full_name()}
-            if person.pk == request.user.pk and form.cleaned_data["role"] != User.Role.ORG_ADMIN:
+            if person.pk == request.user.pk and not can_manage_people(person):
                 # They gave up their own admin role: the settings pages are closed to them now.
                 return _done(request, text, reverse("home"))
             return _done(request, text, safe_next(request, "settings"))
@@ -134,7 +125,6 @@ def person_edit(request, pk: int):
 
 
 def _person_action(request, pk: int, service, success: str):
-    _guard(request.user)
     person = get_object_or_404(User, pk=pk)
     try:
         service(person)
@@ -144,7 +134,7 @@ def _person_action(request, pk: int, service, success: str):
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_people)
 def person_deactivate(request, pk: int):
     return _person_action(
         request, pk, lambda person: user_deactivate(actor=request.user, user=person),
@@ -153,7 +143,7 @@ def person_deactivate(request, pk: int):
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_people)
 def person_reactivate(request, pk: int):
     return _person_action(
         request, pk, lambda person: user_reactivate(actor=request.user, user=person),
@@ -162,13 +152,10 @@ def person_reactivate(request, pk: int):
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_people)
 def person_resend_invitation(request, pk: int):
     return _person_action(
-        request, pk,
-        lambda person: user_invitation_resend(
-            actor=request.user, user=person, organization_name=request.tenant.name
-        ),
+        request, pk, lambda person: user_invitation_resend(actor=request.user, user=person),
         _("A new invitation was sent to %(name)s."),
     )  # fmt: skip
 

@@ -4,8 +4,7 @@ under a parent, rename and move teams. Org admins only; everyone else gets a 403
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -13,16 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms_settings import TeamCreateForm, TeamMoveForm, TeamRenameForm
-from accounts.models import Team, User
-from accounts.permissions import can_manage_teams
+from accounts.models import Team
+from accounts.permissions import can_manage_teams, require_permission
 from accounts.selectors_settings import teams_tree
-from accounts.services_people import team_add, team_move, team_rename
+from accounts.services import team_add, team_move, team_rename
 from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields
-
-
-def _guard(user: User) -> None:
-    if not can_manage_teams(user):
-        raise PermissionDenied(_("Only org admins manage teams."))
 
 
 def _done(request, text: str):
@@ -35,10 +29,9 @@ def _done(request, text: str):
     return redirect(to)
 
 
-@login_required
+@require_permission(can_manage_teams)
 def teams(request):
     """The tree, and the form to create a team (it posts here)."""
-    _guard(request.user)
     tree = teams_tree()
     form = TeamCreateForm(request.POST or None, teams=tree)
     if request.method == "POST" and form.is_valid():
@@ -83,22 +76,19 @@ def _edit_response(request, team: Team, tree: list[Team], *, rename=None, move=N
         "form_template": "settings/_team_forms.html",
     }
     page = "settings/dialog.html" if is_htmx(request) else "settings/form_page.html"
-    invalid = (rename.is_bound and rename.errors) or (move.is_bound and move.errors)
-    return render(request, page, context, status=422 if invalid else 200)
+    return render(request, page, context, status=422 if rename.errors or move.errors else 200)
 
 
-@login_required
+@require_permission(can_manage_teams)
 def team_edit(request, pk: int):
     """The rename and move forms of one team (a dialog with HTMX, else a page)."""
-    _guard(request.user)
     tree = teams_tree()
     return _edit_response(request, _team_of(tree, pk), tree)
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_teams)
 def team_rename_view(request, pk: int):
-    _guard(request.user)
     tree = teams_tree()
     team = _team_of(tree, pk)
     form = TeamRenameForm(request.POST)
@@ -114,9 +104,8 @@ def team_rename_view(request, pk: int):
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_teams)
 def team_move_view(request, pk: int):
-    _guard(request.user)
     tree = teams_tree()
     team = _team_of(tree, pk)
     form = TeamMoveForm(request.POST, team=team, teams=tree)

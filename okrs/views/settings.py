@@ -4,13 +4,12 @@ objectives. Org admins only; everyone else gets a 403."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_manage_organization_settings
+from accounts.permissions import can_manage_organization_settings, require_permission
 from accounts.ui import add_service_errors, mark_invalid_fields
 from okrs.forms.settings import OkrSettingsForm
 from okrs.selectors import okr_settings
@@ -19,10 +18,8 @@ from okrs.services.settings import okr_settings_update
 EXAMPLE_EXPECTED = 0.5
 
 
-@login_required
+@require_permission(can_manage_organization_settings)
 def okr_settings_page(request):
-    if not can_manage_organization_settings(request.user):
-        raise PermissionDenied(_("Only org admins change the OKR settings."))
     settings = okr_settings()
     form = OkrSettingsForm(request.POST or None, settings=settings)
     if request.method == "POST" and form.is_valid():

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from accounts.models import NotificationSettings, Team, User
-from accounts.services import team_create, user_create
+from accounts.services import team_create, team_move, user_create, user_update
 from okrs.models import Objective
 from tests.web import get_counting, htmx, sign_in
 
@@ -536,6 +537,59 @@ def test_non_admins_change_no_team(acme, acme_client, email):
     ]
     assert [r.status_code for r in responses] == [403] * 4
     assert teams_snapshot(acme) == before
+
+
+def test_every_team_create_names_a_duplicate_on_the_name_field(acme):
+    # The rule lives in team_create, so provisioning and the demo data get it too.
+    def duplicate():
+        with pytest.raises(ValidationError) as refused:
+            team_create(name=" SALES ", parent=Team.objects.get(name="Leadership"), actor=None)
+        return refused.value.message_dict
+
+    assert in_acme(acme, duplicate) == {"name": ["There is already a team called “SALES” in Leadership."]}
+
+
+def test_a_team_cannot_move_under_itself_or_any_team_below_it(acme):
+    def moves():
+        ceo = User.objects.get(email="ceo@acme.example")
+        leadership, platform = Team.objects.get(name="Leadership"), Team.objects.get(name="Platform")
+        fields = []
+        for parent in (leadership, platform):  # itself; two levels below it
+            with pytest.raises(ValidationError) as refused:
+                team_move(actor=ceo, team=leadership, parent=parent)
+            fields.append(list(refused.value.message_dict))
+        return fields, Team.objects.get(pk=leadership.pk).parent_id
+
+    assert in_acme(acme, moves) == ([["parent"], ["parent"]], None)
+
+
+def test_user_create_refuses_an_unknown_time_zone(acme):
+    def create():
+        with pytest.raises(ValidationError) as refused:
+            user_create(email="tz@acme.example", timezone="Mars/Olympus", actor=None)
+        return list(refused.value.message_dict), User.objects.filter(email="tz@acme.example").exists()
+
+    assert in_acme(acme, create) == (["timezone"], False)
+
+
+def test_a_deactivated_manager_may_be_kept_but_not_newly_chosen(acme):
+    def update():
+        ceo = User.objects.get(email="ceo@acme.example")
+        sre = User.objects.get(email="sre@acme.example")
+        analyst = User.objects.get(email="analyst@acme.example")
+        User.objects.filter(pk=sre.manager_id).update(is_active=False)
+        kept = user_update(
+            actor=ceo, user=sre, full_name=sre.full_name, role=sre.role, team=sre.team, manager=sre.manager,
+            timezone="Asia/Tokyo",
+        )  # fmt: skip
+        with pytest.raises(ValidationError) as refused:
+            user_update(
+                actor=ceo, user=analyst, full_name=analyst.full_name, role=analyst.role, team=analyst.team,
+                manager=sre.manager,
+            )  # fmt: skip
+        return kept.timezone, refused.value.message_dict
+
+    assert in_acme(acme, update) == ("Asia/Tokyo", {"manager": ["Linus Chen is deactivated."]})
 
 
 # --- Notifications -------------------------------------------------------------------------------------
