@@ -99,7 +99,6 @@ class SelfReviewForm(KeyResultScoresMixin, forms.Form):
 
     def __init__(self, *args, review: Review, rows: list[ReviewKeyResultScore], **kwargs):
         super().__init__(*args, **kwargs)
-        self.review = review
         fresh = review.state == Review.State.PENDING
         self.retrospective_required = review.review_cycle.kind == ReviewCycle.Kind.END_OF_CYCLE
         if not self.is_bound:

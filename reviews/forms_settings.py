@@ -4,6 +4,8 @@ every rule."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -38,9 +40,12 @@ class CycleForm(forms.Form):
         help_text=_("How often people check in; check-in reviews are scheduled at this rhythm."),
     )
 
-    def __init__(self, *args, annual_cycles: list[Cycle], **kwargs):
+    def __init__(self, *args, cycles: Iterable[Cycle], **kwargs):
+        """``cycles``: cycles already loaded; a new cycle may be part of those that are
+        annual and not closed."""
         super().__init__(*args, **kwargs)
-        self.fields["parent"].set_objects(annual_cycles, str, _("None"))
+        parents = [c for c in cycles if c.kind == Cycle.Kind.ANNUAL and c.state != Cycle.State.CLOSED]
+        self.fields["parent"].set_objects(parents, str, _("None"))
 
     def clean(self):
         cleaned = super().clean()

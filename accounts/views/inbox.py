@@ -44,20 +44,23 @@ def _page_number(request) -> int:
     return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
 
 
-def _render(request, *, updated: InboxItem | None = None):
-    items = InboxItem.objects.filter(user=request.user).order_by("-created_at", "-id")
-    page = Paginator(items, PER_PAGE).get_page(_page_number(request))
-    entries = list(page.object_list)
-    for item in entries:
-        item.href = _safe_link(item.link)
-        item.kind_label = KIND_LABELS.get(item.kind, "")
-    context = {"page": page, "items": entries, "now": timezone.now(), "updated": updated}
-    return render(request, "accounts/inbox.html", context)
+def _shown(item: InboxItem) -> InboxItem:
+    item.href = _safe_link(item.link)
+    item.kind_label = KIND_LABELS.get(item.kind, "")
+    return item
 
 
 @login_required
 def inbox(request):
-    return _render(request)
+    items = InboxItem.objects.filter(user=request.user).order_by("-created_at", "-id")
+    page = Paginator(items, PER_PAGE).get_page(_page_number(request))
+    context = {
+        "page": page,
+        "page_number": page.number,
+        "items": [_shown(item) for item in page.object_list],
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/inbox.html", context)
 
 
 def _back(request) -> HttpResponseRedirect:
@@ -69,13 +72,12 @@ def _back(request) -> HttpResponseRedirect:
 @login_required
 @require_POST
 def mark_read(request, pk: int):
-    item = get_object_or_404(InboxItem, pk=pk, user=request.user)  # someone else's: 404
-    inbox_mark_read(user=request.user, item_ids=[item.pk])
-    if is_htmx(request):
-        # The whole page comes back; the button's hx-select takes this entry, and the
-        # out-of-band parts update the badge in the navigation and the unread count.
-        return _render(request, updated=item)
-    return _back(request)
+    inbox_mark_read(user=request.user, item_ids=[pk])  # someone else's entry is left as it is...
+    item = get_object_or_404(InboxItem, pk=pk, user=request.user)  # ...and is a 404
+    if not is_htmx(request):
+        return _back(request)
+    context = {"item": _shown(item), "page_number": _page_number(request), "now": timezone.now()}
+    return render(request, "accounts/inbox_read.html", context)
 
 
 @login_required

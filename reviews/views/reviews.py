@@ -7,6 +7,7 @@ re-renders the page with the errors on the form (422), a refusal is a 403."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
 from django import forms
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.selectors import report_ids
 from accounts.ui import add_service_errors, mark_invalid_fields
@@ -35,11 +37,11 @@ from reviews.selectors import (
     contests_to_resolve,
     peer_feedback_candidates,
     peer_feedback_to_give,
-    review_settings,
     reviews_of_participant,
     reviews_shaped,
     team_reviews,
 )
+from reviews.selectors_settings import review_settings_current
 from reviews.services import (
     peer_feedback_answer,
     peer_feedback_request,
@@ -58,7 +60,6 @@ def reviews_page(request):
     user = request.user
     reports = report_ids(user)
     mine = list(reviews_of_participant(user))
-    settings = review_settings()
     context = {
         "due": [r for r in mine if r.state == Review.State.PENDING],
         "in_progress": [r for r in mine if r.state in {Review.State.SELF_SUBMITTED, Review.State.CALIBRATED}],
@@ -66,7 +67,7 @@ def reviews_page(request):
         "team": list(team_reviews(user, reports=reports)),
         "contests": list(contests_to_resolve(user, reports=reports)),
         "feedback_requests": list(peer_feedback_to_give(user)),
-        "show_scores": settings.review_scores_feed_appraisal,
+        "show_scores": review_settings_current().review_scores_feed_appraisal,
         "is_manager": bool(reports) or user.is_org_admin,
         "today": timezone.localdate(),
     }
@@ -76,7 +77,7 @@ def reviews_page(request):
 # --- one review ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Visit:
     """A review as one person may see it: in full, or (a colleague asked for feedback
     who may not see the review itself) only the request addressed to them."""
@@ -96,14 +97,6 @@ def _visit_or_404(user, pk: int) -> Visit:
     if mine is not None:
         return Visit(review, False, mine)
     raise Http404
-
-
-def _full_visit(user, pk: int) -> Visit:
-    """For the actions on the review itself: a colleague who only sees their request may not."""
-    visit = _visit_or_404(user, pk)
-    if not visit.full:
-        raise PermissionDenied(_("You can answer the request for feedback, not act on the review."))
-    return visit
 
 
 def _rows(review: Review) -> list:
@@ -158,7 +151,7 @@ def _render(request, visit: Visit, *, bound: dict[str, forms.Form] | None = None
         "rows": rows,
         "is_open": is_open,
         "can_close": can["close"],
-        "show_scores": review_settings().review_scores_feed_appraisal,
+        "show_scores": review_settings_current().review_scores_feed_appraisal,
         "request_to_me": my_request,
         "answer_form": answer_form,
         "self_review_form": form_for(
@@ -193,145 +186,150 @@ def _saved(request, review: Review, text: str):
     return redirect("review", review.pk)
 
 
-def _act(request, visit: Visit, *, key: str, form: forms.Form, call, success: str):
-    """Run ``call`` (a service call) when ``form`` is valid; otherwise, or when the service
-    refuses the input, re-render the page with the errors (422). Nothing changes then:
-    every service is atomic."""
+def _act(request, visit: Visit, *, key: str, form: forms.Form, call, success):
+    """Run ``call`` (a service call) when ``form`` is valid and come back to the review
+    with ``success`` (a text, or a function of what ``call`` returned); otherwise, or when
+    the service refuses the input, re-render the page with the errors on ``form`` (422).
+    Nothing changes then: every service is atomic."""
     if form.is_valid():
         try:
-            call(form)
+            result = call(form)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _saved(request, visit.review, success)
+            return _saved(request, visit.review, success(result) if callable(success) else success)
     return _render(request, visit, bound={key: form}, status=422)
 
 
-def _post_only(view):
-    """GET on an action URL leads back to the review page."""
+def _review_action(allowed, refusal: str):
+    """An action on a review, a POST (a GET on its URL, a reload say, leads back to the
+    review) by someone who sees the review in full (else a 404, or a 403 for a colleague
+    who sees only the request for feedback addressed to them) and whom ``allowed``, the
+    permission behind the action, lets act (else a 403, whatever they posted). The view
+    gets the ``Visit``."""
 
-    def wrapper(request, pk: int, **kwargs):
-        if request.method != "POST":
-            return redirect("review", pk)
-        return view(request, pk, **kwargs)
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, pk: int):
+            if request.method != "POST":
+                return redirect("review", pk)
+            visit = _visit_or_404(request.user, pk)
+            if not visit.full:
+                raise PermissionDenied(_("You can answer the request for feedback, not act on the review."))
+            if not allowed(request.user, visit.review):
+                raise PermissionDenied(refusal)
+            return view(request, visit)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return login_required(wrapper)
+        return wrapper
+
+    return decorate
 
 
-@_post_only
-def submit_self(request, pk: int):
-    user, visit = request.user, _full_visit(request.user, pk)
+@_review_action(
+    permissions.can_submit_self_review, gettext_lazy("Only the participant can submit their self-review.")
+)
+def submit_self(request, visit: Visit):
     review = visit.review
-    if not permissions.can_submit_self_review(user, review):
-        raise PermissionDenied(_("Only the participant can submit their self-review."))
-    form = SelfReviewForm(request.POST, review=review, rows=_rows(review))
     return _act(
         request,
         visit,
         key="self_review",
-        form=form,
-        call=lambda f: review_submit_self(review=review, actor=user, **f.service_arguments()),
+        form=SelfReviewForm(request.POST, review=review, rows=_rows(review)),
+        call=lambda f: review_submit_self(review=review, actor=request.user, **f.service_arguments()),
         success=_("Self-assessment submitted. Your manager calibrates it next."),
     )
 
 
-@_post_only
-def calibrate(request, pk: int):
-    user, visit = request.user, _full_visit(request.user, pk)
+@_review_action(
+    permissions.can_calibrate_review,
+    gettext_lazy("Only the participant's manager or an org admin can calibrate this review."),
+)
+def calibrate(request, visit: Visit):
     review = visit.review
-    if not permissions.can_calibrate_review(user, review):
-        raise PermissionDenied(_("Only the participant's manager or an org admin can calibrate this review."))
-    form = CalibrationForm(request.POST, review=review, rows=_rows(review))
     return _act(
         request,
         visit,
         key="calibration",
-        form=form,
-        call=lambda f: review_calibrate(review=review, actor=user, **f.service_arguments()),
+        form=CalibrationForm(request.POST, review=review, rows=_rows(review)),
+        call=lambda f: review_calibrate(review=review, actor=request.user, **f.service_arguments()),
         success=_("Calibration saved."),
     )
 
 
-@_post_only
-def contest(request, pk: int):
-    user, visit = request.user, _full_visit(request.user, pk)
-    review = visit.review
-    if not permissions.can_contest_review(user, review):
-        raise PermissionDenied(_("Only the participant can contest the calibration of their review."))
+@_review_action(
+    permissions.can_contest_review,
+    gettext_lazy("Only the participant can contest the calibration of their review."),
+)
+def contest(request, visit: Visit):
     return _act(
         request,
         visit,
         key="contest",
         form=ContestForm(request.POST),
-        call=lambda f: review_contest(review=review, actor=user, reason=f.cleaned_data["reason"]),
+        call=lambda f: review_contest(review=visit.review, actor=request.user, **f.cleaned_data),
         success=_("Your contest was recorded. Your manager will answer it."),
     )
 
 
-@_post_only
-def resolve_contest(request, pk: int):
-    user, visit = request.user, _full_visit(request.user, pk)
-    review = visit.review
-    if not permissions.can_resolve_contest(user, review):
-        raise PermissionDenied(_("Only the participant's manager or an org admin can resolve this contest."))
+@_review_action(
+    permissions.can_resolve_contest,
+    gettext_lazy("Only the participant's manager or an org admin can resolve this contest."),
+)
+def resolve_contest(request, visit: Visit):
     return _act(
         request,
         visit,
         key="resolve",
-        form=ResolveContestForm(request.POST, review=review),
-        call=lambda f: review_resolve_contest(review=review, actor=user, **f.cleaned_data),
+        form=ResolveContestForm(request.POST, review=visit.review),
+        call=lambda f: review_resolve_contest(review=visit.review, actor=request.user, **f.cleaned_data),
         success=_("Contest resolved."),
     )
 
 
-@_post_only
-def close(request, pk: int):
-    user, visit = request.user, _full_visit(request.user, pk)
-    review = visit.review
-    if not permissions.can_close_review(user, review):
-        raise PermissionDenied(_("Only the participant's manager or an org admin can close this review."))
+@_review_action(
+    permissions.can_close_review,
+    gettext_lazy("Only the participant's manager or an org admin can close this review."),
+)
+def close(request, visit: Visit):
+    """No form: a refusal (a contest still open, say) shows as a message on the page."""
     try:
-        review_close(review=review, actor=user)
+        review_close(review=visit.review, actor=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return _render(request, visit, status=422)
-    return _saved(request, review, _("Review closed. It is read-only from now on."))
+    return _saved(request, visit.review, _("Review closed. It is read-only from now on."))
 
 
-@_post_only
-def feedback_request(request, pk: int):
-    user, visit = request.user, _full_visit(request.user, pk)
+@_review_action(
+    permissions.can_request_peer_feedback,
+    gettext_lazy("Only the participant or their manager can ask for peer feedback."),
+)
+def feedback_request(request, visit: Visit):
     review = visit.review
-    if not permissions.can_request_peer_feedback(user, review):
-        raise PermissionDenied(_("Only the participant or their manager can ask for peer feedback."))
-    form = PeerFeedbackRequestForm(request.POST, candidates=peer_feedback_candidates(review))
-
-    def ask(f):
-        asked = peer_feedback_request(review=review, actor=user, **f.cleaned_data)
-        messages.success(request, _("%(person)s was asked for feedback.") % {"person": asked.reviewer})
-
-    if form.is_valid():
-        try:
-            ask(form)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            return redirect("review", review.pk)
-    return _render(request, visit, bound={"feedback": form}, status=422)
+    return _act(
+        request,
+        visit,
+        key="feedback",
+        form=PeerFeedbackRequestForm(request.POST, candidates=peer_feedback_candidates(review)),
+        call=lambda f: peer_feedback_request(review=review, actor=request.user, **f.cleaned_data),
+        success=lambda asked: _("%(person)s was asked for feedback.") % {"person": asked.reviewer},
+    )
 
 
-@_post_only
+@login_required
 def feedback_answer(request, pk: int, request_pk: int):
+    """The one action a colleague who sees only the request addressed to them may take."""
+    if request.method != "POST":
+        return redirect("review", pk)
     user, visit = request.user, _visit_or_404(request.user, pk)
     asked = next((r for r in visit.review.peer_requests.all() if r.pk == request_pk), None)
     if asked is None or (asked.reviewer_id != user.pk and not visit.full):
         raise Http404
+    # Allowed, ``asked`` is the viewer's own request (``visit.my_request``: one per colleague).
     if not permissions.can_answer_peer_feedback(user, asked):
         raise PermissionDenied(_("Only the colleague who was asked can answer this request."))
-    visit.my_request = asked
     return _act(
         request,
         visit,

@@ -19,17 +19,13 @@ from accounts.models import User
 from accounts.permissions import can_manage_organization_settings
 from accounts.ui import add_service_errors, mark_invalid_fields
 from okrs.models import Cycle
+from okrs.selectors.editing import open_cycles
 from okrs.services.cycles import cycle_close
 from reviews.forms_settings import CycleForm, ReviewSettingsForm
 from reviews.models import ReviewCycle
 from reviews.selectors_settings import cycles_with_review_cycles, review_settings_current
+from reviews.services import okr_cycle_start, review_cycle_close, review_cycle_open, review_cycles_schedule
 from reviews.services.cycle_activation import okr_cycle_activate
-from reviews.services.cycles import (
-    okr_cycle_start,
-    review_cycle_close,
-    review_cycle_open,
-    review_cycles_schedule,
-)
 from reviews.services.settings import review_settings_update
 
 
@@ -47,8 +43,7 @@ def _scheduled_text(review_cycles: list) -> str:
 
 def _cycles_page(request, *, form: CycleForm | None = None, error: str = "", status: int = 200):
     cycles = list(cycles_with_review_cycles())
-    annual = [c for c in cycles if c.kind == Cycle.Kind.ANNUAL and c.state != Cycle.State.CLOSED]
-    form = form or CycleForm(annual_cycles=annual)
+    form = form or CycleForm(cycles=cycles)
     mark_invalid_fields(form)
     return render(
         request,
@@ -70,8 +65,7 @@ def cycles(request):
     _guard(request.user)
     if request.method != "POST":
         return _cycles_page(request)
-    annual = list(Cycle.objects.filter(kind=Cycle.Kind.ANNUAL).exclude(state=Cycle.State.CLOSED))
-    form = CycleForm(request.POST, annual_cycles=annual)
+    form = CycleForm(request.POST, cycles=open_cycles())
     if form.is_valid():
         try:
             cycle, scheduled = okr_cycle_start(actor=request.user, **form.cleaned_data)
@@ -109,30 +103,38 @@ def cycle_activate_view(request, pk: int):
     return _action(request, lambda: okr_cycle_activate(cycle=cycle, actor=request.user), success)
 
 
+def _confirm_close(
+    request, *, name: str, explanation: str, confirm_label: str, testid: str, run, success: str
+):
+    """Closing cannot be undone: a GET asks for confirmation (the page posts back to the
+    same URL), a POST closes."""
+    if request.method != "POST":
+        context = {
+            "tab": "cycles",
+            "title": _("Close “%(name)s”?") % {"name": name},
+            "explanation": explanation,
+            "confirm_label": confirm_label,
+            "testid": testid,
+        }
+        return render(request, "settings/confirm.html", context)
+    return _action(request, run, success)
+
+
 @login_required
 def cycle_close_view(request, pk: int):
-    """GET asks for confirmation (closing freezes every score); POST closes."""
     _guard(request.user)
     cycle = get_object_or_404(Cycle, pk=pk)
-    if request.method != "POST":
-        return render(
-            request,
-            "settings/confirm.html",
-            {
-                "tab": "cycles",
-                "title": _("Close “%(name)s”?") % {"name": cycle.name},
-                "explanation": _(
-                    "Each objective and key result of this cycle gets its final score (its progress now) and "
-                    "becomes read-only. A closed cycle cannot be reopened."
-                ),
-                "confirm_label": _("Close the cycle"),
-                "testid": "confirm-cycle-close",
-            },
-        )
-    return _action(
+    return _confirm_close(
         request,
-        lambda: cycle_close(cycle=cycle, actor=request.user),
-        _("“%(name)s” is closed and its scores are final.") % {"name": cycle.name},
+        name=cycle.name,
+        explanation=_(
+            "Each objective and key result of this cycle gets its final score (its progress now) and "
+            "becomes read-only. A closed cycle cannot be reopened."
+        ),
+        confirm_label=_("Close the cycle"),
+        testid="confirm-cycle-close",
+        run=lambda: cycle_close(cycle=cycle, actor=request.user),
+        success=_("“%(name)s” is closed and its scores are final.") % {"name": cycle.name},
     )
 
 
@@ -164,28 +166,19 @@ def review_cycle_open_view(request, pk: int):
 
 @login_required
 def review_cycle_close_view(request, pk: int):
-    """GET asks for confirmation (closing ends every review in it); POST closes."""
     _guard(request.user)
     review_cycle = get_object_or_404(ReviewCycle, pk=pk)
-    if request.method != "POST":
-        return render(
-            request,
-            "settings/confirm.html",
-            {
-                "tab": "cycles",
-                "title": _("Close “%(name)s”?") % {"name": review_cycle.name},
-                "explanation": _(
-                    "Every review in it is closed as it is, including those not yet submitted or calibrated. "
-                    "A closed review cycle cannot be opened again."
-                ),
-                "confirm_label": _("Close the review cycle"),
-                "testid": "confirm-review-cycle-close",
-            },
-        )
-    return _action(
+    return _confirm_close(
         request,
-        lambda: review_cycle_close(review_cycle=review_cycle, actor=request.user),
-        _("“%(name)s” is closed.") % {"name": review_cycle.name},
+        name=review_cycle.name,
+        explanation=_(
+            "Every review in it is closed as it is, including those not yet submitted or calibrated. "
+            "A closed review cycle cannot be opened again."
+        ),
+        confirm_label=_("Close the review cycle"),
+        testid="confirm-review-cycle-close",
+        run=lambda: review_cycle_close(review_cycle=review_cycle, actor=request.user),
+        success=_("“%(name)s” is closed.") % {"name": review_cycle.name},
     )
 
 
@@ -193,7 +186,8 @@ def review_cycle_close_view(request, pk: int):
 def review_settings_page(request):
     _guard(request.user)
     settings = review_settings_current()
-    form = ReviewSettingsForm(request.POST or None, settings=settings)
+    # Bound on any POST: with both boxes unticked a POST may carry no field at all.
+    form = ReviewSettingsForm(request.POST if request.method == "POST" else None, settings=settings)
     if request.method == "POST" and form.is_valid():
         try:
             review_settings_update(actor=request.user, **form.cleaned_data)

@@ -111,6 +111,9 @@ def test_mark_read_with_htmx_updates_the_item_and_the_badge(acme, acme_client):
     assert """hx-swap-oob='innerHTML:.mainnav a[href="/inbox/"]'""" in html
     assert f'data-testid="inbox-unread">{len(unread) - 1}<' in html
     assert 'id="inbox-status" class="inbox-status" hx-swap-oob="true"' in html
+    # Only what changed comes back: not the page, nor the other entries.
+    assert html.count('data-testid="inbox-item"') == 1
+    assert 'data-testid="inbox-list"' not in html
 
 
 def test_mark_read_without_javascript_returns_to_the_page(acme, acme_client):

@@ -16,7 +16,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import User
 from okrs.models import Cycle, Objective
 from okrs.services.objectives import key_result_create, objective_create
-from reviews.models import PeerFeedbackRequest, Review, ReviewCycle, ReviewKeyResultScore
+from reviews.models import PeerFeedbackRequest, Review, ReviewCycle, ReviewKeyResultScore, ReviewSettings
 from reviews.selectors import review_settings
 from reviews.services import review_calibrate, review_cycle_create, review_cycle_open, review_submit_self
 from tests.factories import UserFactory
@@ -45,7 +45,7 @@ ACTION_FORMS = (
 
 @pytest.fixture(autouse=True)
 def settings_row(acme):
-    """The review settings row exists (a fresh organisation creates it on first read)."""
+    """The review settings row exists, as in an organisation that has used reviews."""
     with tenant_context(acme):
         review_settings()
     connection.set_schema_to_public()
@@ -205,6 +205,18 @@ def test_reviews_page_queries_do_not_grow_with_reviews(acme, acme_client):
     response, many = get_counting(acme_client, "/reviews/")
     assert response.content.decode().count('data-testid="calibration-row"') > 20
     assert few == many == REVIEWS_QUERIES
+
+
+def test_reading_the_review_pages_writes_no_settings(acme, acme_client):
+    review = review_of(acme, "cs.lead")
+    with tenant_context(acme):
+        ReviewSettings.objects.all().delete()
+    connection.set_schema_to_public()
+    sign_in(acme_client, acme, "cs.lead@acme.example")
+    assert acme_client.get("/reviews/").status_code == 200
+    assert acme_client.get(f"/reviews/{review.pk}/").status_code == 200
+    with tenant_context(acme):
+        assert not ReviewSettings.objects.exists()
 
 
 def test_globex_reviews_page_renders_in_chinese(globex, globex_client):

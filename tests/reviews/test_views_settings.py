@@ -321,6 +321,12 @@ def test_review_settings_page_explains_and_saves(acme, acme_client):
     assert "Review settings saved." in acme_client.get("/settings/reviews/").content.decode()
 
 
+def test_review_settings_with_both_boxes_unticked_are_saved(acme, acme_client):
+    sign_in(acme_client, acme, "ceo@acme.example")
+    assert acme_client.post("/settings/reviews/", {}).status_code == 302
+    assert review_settings_values(acme) == (False, False)
+
+
 def test_globex_cycles_page_renders_in_chinese(globex, globex_client):
     sign_in(globex_client, globex, "ceo@globex.example")
     response = globex_client.get("/settings/cycles/")
