@@ -105,10 +105,6 @@ class KeyResultChart:
         return self.right - self.left
 
     @property
-    def plot_height(self) -> float:
-        return self.bottom - self.top
-
-    @property
     def last(self) -> ChartPoint | None:
         return self.points[-1] if self.points else None
 
@@ -149,12 +145,13 @@ def scale(value: float, lo: float, hi: float, out_lo: float, out_hi: float) -> f
 
 def value_range(values: Sequence[float], *, pad: float = 0.08) -> tuple[float, float]:
     """A value axis that shows every value with some room: [min, max] padded by ``pad`` of
-    the span on both sides; a single value (or none) gets ±1 (±10% of its size when larger)."""
+    the span on both sides; a single value (or equal ones) gets ±1 (±10% of its size when
+    larger), none gets [0, 1]."""
     finite = [v for v in values if v is not None and math.isfinite(v)]
     if not finite:
         return 0.0, 1.0
     lo, hi = min(finite), max(finite)
-    if lo == hi:
+    if math.isclose(lo, hi):  # flat (up to float noise): the value sits in the middle
         half = max(1.0, abs(lo) * 0.1)
         return lo - half, hi + half
     span = hi - lo
@@ -312,9 +309,7 @@ def key_result_chart(
     ):
         last = chart_points[-1]
         forecast_line = clip_segment(
-            Segment(last.x, last.y, x_of(_epoch(finish)), round(scale(forecast, y_lo, y_hi, bottom, top), 2)),
-            top,
-            bottom,
+            Segment(last.x, last.y, x_of(_epoch(finish)), y_of(forecast)), top, bottom
         )
     thresholds: tuple[Segment, ...] = ()
     band = None

@@ -79,6 +79,7 @@ __all__ = [
     "clamp01",
     "cycle_bounds",
     "expected_progress",
+    "expected_value",
     "forecast",
     "key_result_errors",
     "key_result_progress",
@@ -382,6 +383,15 @@ def expected_progress(start_date: date, end_date: date, now: datetime, tz: str) 
     if instant >= end:
         return 1.0
     return (instant - start) / (end - start)
+
+
+def expected_value(kind: str, *, start: float | None, target: float | None, expected: float) -> float | None:
+    """The value a metric key result (increase or decrease) should show when ``expected`` of the
+    cycle has elapsed: the point on the straight line from ``start`` to ``target`` (the expected
+    pace). ``None`` for guard rails and milestones, which have no pace."""
+    if kind not in (INCREASE, DECREASE) or start is None or target is None:
+        return None
+    return start + expected * (target - start)
 
 
 # --- Statuses -----------------------------------------------------------------------------------------

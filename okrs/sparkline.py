@@ -1,6 +1,7 @@
 """Sparklines as server-rendered inline SVG (no JavaScript, no chart library).
 
-A pure function: values in, markup out. The SVG carries its own accessible name
+A pure function: values in, markup out, scaled with the KR charts' own geometry
+(``okrs.charts.scale`` and ``value_range``). The SVG carries its own accessible name
 (``role="img"`` + ``aria-label`` + ``<title>``) because a trend line says nothing to a
 screen reader. Colours come from CSS classes (static/css/dashboards.css), never from
 ``style`` attributes, so a strict CSP needs no exception.
@@ -9,11 +10,12 @@ screen reader. Colours come from CSS classes (static/css/dashboards.css), never 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from okrs.charts import scale, value_range
 
 WIDTH, HEIGHT, PAD = 120, 32, 3
 
@@ -27,22 +29,15 @@ def _finite(values: Sequence[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None and math.isfinite(v)]
 
 
-@dataclass(frozen=True)
-class _Scale:
-    low: float
-    high: float
-    width: int
-    height: int
+def _y_scale(values: list[float], height: int) -> Callable[[float], float]:
+    """y of a value, so that all ``values`` fit (a flat line sits in the middle)."""
+    low, high = value_range(values, pad=0)
+    return lambda value: round(scale(value, low, high, height - PAD, PAD), 2)
 
-    @classmethod
-    def fitting(cls, values: Sequence[float], *, width: int, height: int) -> _Scale:
-        low, high = min(values), max(values)
-        if math.isclose(low, high):
-            low, high = low - 1, high + 1  # a flat line sits in the middle
-        return cls(low, high, width, height)
 
-    def y(self, value: float) -> float:
-        return round(PAD + (self.high - value) / (self.high - self.low) * (self.height - 2 * PAD), 2)
+def _points(values: list[float], y_of: Callable[[float], float], width: int) -> list[tuple[float, float]]:
+    last = len(values) - 1
+    return [(round(scale(i, 0, last, PAD, width - PAD), 2), y_of(v)) for i, v in enumerate(values)]
 
 
 def sparkline_points(
@@ -58,11 +53,7 @@ def sparkline_points(
     values = _finite(values)
     if not values:
         return []
-    scale = _Scale.fitting(values + _finite(extra), width=width, height=height)
-    if len(values) == 1:
-        return [(width / 2, scale.y(values[0]))]
-    step = (width - 2 * PAD) / (len(values) - 1)
-    return [(round(PAD + i * step, 2), scale.y(v)) for i, v in enumerate(values)]
+    return _points(values, _y_scale(values + _finite(extra), height), width)
 
 
 def sparkline_svg(
@@ -79,16 +70,17 @@ def sparkline_svg(
     the last point; ``thresholds`` — (name, value) pairs such as ("green", 1.5) — are drawn
     as dashed reference lines with the class ``threshold-<name>``."""
     lines = [(name, float(value)) for name, value in thresholds if _finite([value])]
-    levels = [value for _, value in lines]
-    points = sparkline_points(values, width=width, height=height, extra=levels)
+    values = _finite(values)
+    points: list[tuple[float, float]] = []
     parts: list[SafeString] = []
-    if points:
-        scale = _Scale.fitting(_finite(values) + levels, width=width, height=height)
+    if values:
+        y_of = _y_scale(values + [value for _, value in lines], height)
+        points = _points(values, y_of, width)
         parts.append(
             format_html_join(
                 "",
                 '<line class="spark-threshold threshold-{}" x1="0" x2="{}" y1="{}" y2="{}"></line>',
-                ((name, width, _n(scale.y(value)), _n(scale.y(value))) for name, value in lines),
+                ((name, width, _n(y_of(value)), _n(y_of(value))) for name, value in lines),
             )
         )
         if len(points) > 1:

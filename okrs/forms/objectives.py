@@ -1,4 +1,4 @@
-"""Forms for objectives, key results and alignment proposals.
+"""Forms for objectives, key results, initiatives and alignment proposals.
 
 They shape the input only: the services (``okrs.services.objectives``,
 ``okrs.services.alignment``) enforce every rule and their errors are shown on these
@@ -116,6 +116,12 @@ def raw_initial(form: forms.BaseForm) -> dict:
     return {name: form[name].data for name in form.fields}
 
 
+def changed_values(instance, values: dict) -> dict:
+    """Of ``values``, only those that differ from the saved ``instance``: the update service
+    is told nothing else."""
+    return {name: value for name, value in values.items() if value != getattr(instance, name)}
+
+
 class ObjectiveForm(forms.Form):
     title = forms.CharField(
         label=_("Objective"),
@@ -167,9 +173,6 @@ class ObjectiveForm(forms.Form):
         self.fields["owner"].set_objects(owners, label=_person_label)
         self.fields["team"].set_objects(teams)
 
-    def service_kwargs(self) -> dict:
-        return dict(self.cleaned_data)
-
 
 def _cycle_label(cycle: Cycle) -> str:
     return f"{cycle.name} ({cycle.get_state_display()})"
@@ -207,13 +210,7 @@ class ObjectiveEditForm(forms.Form):
         self.fields["team"].set_objects(teams)
 
     def changes(self) -> dict:
-        """Only what differs from the saved objective: the service is told nothing else."""
-        changes = {}
-        for name, value in self.cleaned_data.items():
-            current = self.objective.team if name == "team" else getattr(self.objective, name)
-            if value != current:
-                changes[name] = value
-        return changes
+        return changed_values(self.objective, self.cleaned_data)
 
 
 class KeyResultForm(forms.Form):
@@ -337,6 +334,12 @@ class KeyResultForm(forms.Form):
             data["currency_code"] = ""
         return data
 
+    def changes(self, key_result: KeyResult) -> dict:
+        """What differs from the saved ``key_result`` (no owner chosen: the objective's owner)."""
+        values = self.service_kwargs()
+        values["owner"] = values.get("owner") or key_result.objective.owner
+        return changed_values(key_result, values)
+
 
 class KeyResultFormSetBase(forms.BaseFormSet):
     """Rows can start from what was typed before (``rows``) without being validated."""
@@ -429,6 +432,32 @@ class AlignmentForm(forms.Form):
         return {key: parent, "message": self.cleaned_data.get("message") or ""}
 
 
+class AcceptForm(forms.Form):
+    response = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=2000, widget=forms.Textarea
+    )
+
+
+class DeclineForm(forms.Form):
+    response = forms.CharField(
+        label=_("Why not? The owner sees this and can adjust the objective."),
+        required=False,  # the service says what is missing, in its own words
+        max_length=2000,
+        widget=forms.Textarea,
+    )
+
+
+class InitiativeForm(forms.Form):
+    title = forms.CharField(
+        label=_("New initiative"),
+        max_length=200,
+        help_text=_("An activity that moves this key result (tracked, not scored)."),
+    )
+
+    def __init__(self, data=None, *, key_result: KeyResult):
+        super().__init__(data, prefix=f"kr{key_result.pk}")
+
+
 # --- The live quality check: what is typed so far, as unsaved instances --------------------------------
 
 _LENIENT_NUMBER = forms.FloatField(required=False, localize=True)
@@ -442,7 +471,8 @@ def _lenient(field: forms.Field, value):
         return None
 
 
-def _int_or_none(value) -> int | None:
+def int_or_none(value) -> int | None:
+    """A database id typed into a form or a query string; None when it is not one."""
     value = (value or "").strip() if isinstance(value, str) else ""
     return int(value) if value.isdigit() and len(value) < 19 else None
 
@@ -454,7 +484,7 @@ def _choice(value, choices, default: str) -> str:
 def unsaved_key_results(data, *, owner_id: int | None, prefix: str = "kr") -> list[KeyResult]:
     """The key result rows typed so far (empty rows skipped), never saved. Half-typed
     numbers or dates count as not given yet."""
-    total = _int_or_none(data.get(f"{prefix}-TOTAL_FORMS")) or 0
+    total = int_or_none(data.get(f"{prefix}-TOTAL_FORMS")) or 0
     key_results = []
     for index in range(min(total, MAX_KEY_RESULT_ROWS)):
         row = f"{prefix}-{index}-"
@@ -473,7 +503,7 @@ def unsaved_key_results(data, *, owner_id: int | None, prefix: str = "kr") -> li
                 unit=_choice(data.get(row + "unit"), KeyResult.Unit.values, KeyResult.Unit.NUMBER),
                 currency_code=(data.get(row + "currency_code") or "")[:3],
                 unit_label=(data.get(row + "unit_label") or "")[:40],
-                owner_id=_int_or_none(data.get(row + "owner")) or owner_id,
+                owner_id=int_or_none(data.get(row + "owner")) or owner_id,
                 due_date=_lenient(_LENIENT_DATE, data.get(row + "due_date")),
                 position=index,
                 **numbers,
@@ -490,7 +520,7 @@ def unsaved_objective(data, *, cycle: Cycle | None, base: Objective | None = Non
     if "title" in data:
         objective.title = (data.get("title") or "")[:300]
     if base is None:
-        objective.owner_id = _int_or_none(data.get("owner"))
+        objective.owner_id = int_or_none(data.get("owner"))
     objective.level = _choice(data.get("level"), Objective.Level.values, objective.level)
     objective.state = _choice(data.get("state"), Objective.State.values, objective.state)
     if "align-parent" in data:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from accounts.models import Team, User
+from accounts.models import User
 from accounts.permissions import can_write
 from accounts.selectors import report_ids
 from okrs.models import Cycle, KeyResult, Objective
@@ -32,10 +32,6 @@ _DESCENDANTS_SQL = """
 def open_cycles() -> QuerySet[Cycle]:
     """Cycles that can still take objectives (not closed), the latest first."""
     return Cycle.objects.exclude(state=Cycle.State.CLOSED).order_by("-start_date", "name")
-
-
-def teams_for_picker() -> QuerySet[Team]:
-    return Team.objects.order_by("name", "id")
 
 
 def people_for_picker() -> list[User]:

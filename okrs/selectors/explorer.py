@@ -33,7 +33,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
-from accounts.models import Team, User
+from accounts.models import User
 from okrs import permissions
 from okrs.models import Cycle, KeyResult, Objective
 from okrs.selectors import objectives_visible_to
@@ -107,21 +107,6 @@ class ExplorerTree:
     @property
     def previous_page(self) -> int | None:
         return self.page - 1 if self.page > 1 else None
-
-
-def team_subtree_ids(teams: list[Team], team_id: int) -> frozenset[int]:
-    """``team_id`` and every team below it, from the already loaded ``teams``."""
-    children: dict[int | None, list[int]] = {}
-    for team in teams:
-        children.setdefault(team.parent_id, []).append(team.pk)
-    found, stack = set(), [team_id]
-    while stack:
-        current = stack.pop()
-        if current in found:
-            continue
-        found.add(current)
-        stack.extend(children.get(current, []))
-    return frozenset(found)
 
 
 def _filter_condition(filters: ExplorerFilters) -> Q:

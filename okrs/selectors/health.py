@@ -14,7 +14,7 @@ active objectives: that is where someone can still act.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from django.db.models import Avg, Case, Count, F, Max, Min, Q, QuerySet, Value, 
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from okrs import scoring
 from okrs.models import Cycle, KeyResult, Objective, Status
 from okrs.selectors import objectives_visible_to
 
@@ -29,6 +30,8 @@ COUNTED_STATES = (Objective.State.ACTIVE, Objective.State.CLOSED)
 RISKY = (Status.OFF_TRACK, Status.AT_RISK)
 AT_RISK_LIMIT = 50
 HEAT_LEVELS = 5
+# Check-in discipline's colours: on track from 80% of a team's KRs on time, at risk from 50%.
+DISCIPLINE_ON_TRACK, DISCIPLINE_AT_RISK = 0.8, 0.5
 STATUS_LABELS = dict(Status.choices)
 
 
@@ -92,6 +95,13 @@ class DisciplineRow:
     @property
     def late(self) -> int:
         return self.total - self.on_time
+
+    @property
+    def status(self) -> str:
+        """The colour of the team's bar (DISCIPLINE_ON_TRACK / DISCIPLINE_AT_RISK)."""
+        if self.share >= DISCIPLINE_ON_TRACK:
+            return Status.ON_TRACK
+        return Status.AT_RISK if self.share >= DISCIPLINE_AT_RISK else Status.OFF_TRACK
 
 
 @dataclass
@@ -166,10 +176,11 @@ class HealthDashboard:
 
     @property
     def average_progress(self) -> float | None:
-        counted = [row for row in self.dimensions if row.total]
-        if not counted:
+        if not self.total:
             return None
-        return sum(row.average_progress * row.total for row in counted) / self.total
+        return scoring.weighted_progress(
+            (row.average_progress, row.total) for row in self.dimensions if row.total
+        )
 
     @property
     def at_risk_total(self) -> int:
@@ -193,21 +204,7 @@ class HealthDashboard:
         return _status_counts(counts, self.total)
 
 
-def team_and_below(team_id: int, teams: Iterable[Team]) -> list[int]:
-    """``team_id`` and every team below it in the tree (from teams already loaded)."""
-    children: dict[int | None, list[int]] = {}
-    for team in teams:
-        children.setdefault(team.parent_id, []).append(team.pk)
-    found, todo = [], [team_id]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.append(current)
-            todo.extend(children.get(current, []))
-    return found
-
-
-def counted_objectives(user: User, *, cycle: Cycle, team_ids: Sequence[int] | None = None) -> QuerySet:
+def counted_objectives(user: User, *, cycle: Cycle, team_ids: Collection[int] | None = None) -> QuerySet:
     """The objectives every figure is computed from (one query now for the reporting lines
     of people who are not org admins; the rest is used as a subquery)."""
     objectives = objectives_visible_to(user).filter(cycle=cycle, state__in=COUNTED_STATES)
@@ -262,11 +259,12 @@ def heatmap(objectives: QuerySet[Objective], team_names: dict[int, str]) -> list
 
 
 def check_in_discipline(
-    objectives: QuerySet[Objective], *, cycle: Cycle, now: datetime, team_names: dict[int, str]
+    objectives: QuerySet[Objective], *, cadence_days: int, now: datetime, team_names: dict[int, str]
 ) -> list[DisciplineRow]:
     """Per team (of the objective), the share of KRs in active objectives checked in within
-    the cycle's cadence. Worst first. One query."""
-    since = now - timedelta(days=Cycle.CADENCE_DAYS[cycle.cadence])
+    the last ``cadence_days`` (the cycle's cadence; never checked in is late). Worst first.
+    One query."""
+    since = now - timedelta(days=cadence_days)
     rows = (
         KeyResult.objects.filter(objective__in=objectives.filter(state=Objective.State.ACTIVE))
         .order_by()
@@ -323,18 +321,19 @@ def health_dashboard(
     cycle: Cycle,
     now: datetime,
     teams: Sequence[Team],
-    team_ids: Sequence[int] | None = None,
+    team_ids: Collection[int] | None = None,
 ) -> HealthDashboard:
     """Everything the dashboard shows for ``cycle`` (and the teams ``team_ids``, when given)."""
     objectives = counted_objectives(user, cycle=cycle, team_ids=team_ids)
     names = {team.pk: team.name for team in teams}
+    cadence_days = Cycle.CADENCE_DAYS[cycle.cadence]
     items, truncated = at_risk(objectives)
     return HealthDashboard(
         cycle=cycle,
         dimensions=by_dimension(objectives),
-        discipline=check_in_discipline(objectives, cycle=cycle, now=now, team_names=names),
+        discipline=check_in_discipline(objectives, cadence_days=cadence_days, now=now, team_names=names),
         heatmap=heatmap(objectives, names),
         at_risk=items,
         at_risk_truncated=truncated,
-        cadence_days=Cycle.CADENCE_DAYS[cycle.cadence],
+        cadence_days=cadence_days,
     )

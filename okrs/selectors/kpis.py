@@ -15,7 +15,7 @@ from okrs.selectors import objectives_visible_to
 # ROW_NUMBER() OVER (PARTITION BY kpi_id ORDER BY at DESC, id DESC) <= 12, so a KPI with
 # thousands of readings still costs twelve rows, and 50 KPIs cost one query.
 TREND_LENGTH = 12
-HEALTH_ORDER = {"red": 0, "amber": 1, "green": 2, "unknown": 3}
+HEALTHS = ("red", "amber", "green", "unknown")  # okrs.scoring.kpi_health's answers
 
 
 def kpis_for_board(user: User) -> QuerySet[Kpi]:
@@ -56,7 +56,7 @@ def with_health(kpis) -> list[Kpi]:
 
 
 def health_counts(kpis: list[Kpi]) -> dict[str, int]:
-    counts = dict.fromkeys(HEALTH_ORDER, 0)
+    counts = dict.fromkeys(HEALTHS, 0)
     for kpi in kpis:
         counts[kpi.health] += 1
     return counts

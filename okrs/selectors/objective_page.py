@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.permissions import can_write
 from okrs import charts, permissions, scoring
 from okrs.models import (
     AlignmentProposal,
@@ -102,12 +101,6 @@ class ObjectivePage:
         return [e for e in self.escalations if e.state == Escalation.State.RESOLVED]
 
 
-def _expected_value(kr: KeyResult, expected: float) -> float | None:
-    if kr.kind in (scoring.INCREASE, scoring.DECREASE) and kr.start is not None and kr.target is not None:
-        return kr.start + expected * (kr.target - kr.start)
-    return None
-
-
 def key_results_with_history(
     user: User, objective: Objective, *, can_edit: bool, now: datetime
 ) -> list[KeyResult]:
@@ -157,7 +150,6 @@ def key_results_with_history(
         effective = [row for row in rows if not row.is_corrected]
         kr.check_in_count = len(rows)
         kr.check_in_rows = list(reversed(rows))[:CHECK_IN_HISTORY_LIMIT]
-        kr.effective_points = effective
         kr.chart = charts.key_result_chart(
             kind=kr.kind,
             start=kr.start,
@@ -171,7 +163,9 @@ def key_results_with_history(
             tz=tz,
             now=now,
         )
-        kr.expected_value = _expected_value(kr, objective.expected_progress)
+        kr.expected_value = scoring.expected_value(
+            kr.kind, start=kr.start, target=kr.target, expected=objective.expected_progress
+        )
         kr.can_check_in = permissions.can_check_in(user, kr)
         for kpi in kr.kpis.all():
             kpi.health = scoring.kpi_health(
@@ -259,23 +253,18 @@ def objective_page(user: User, objective: Objective, *, now: datetime) -> Object
 
     parent = visible.get(parent_objective_id) if parent_objective_id else None
     parent_hidden = bool(parent_objective_id) and parent is None
-    if (
-        outgoing is not None
-        and outgoing_target not in visible
-        and not permissions.can_decide_alignment(user, outgoing)
-    ):
-        outgoing = None  # proposed to something the viewer may not see
+    if outgoing is not None:
+        outgoing.can_decide = permissions.can_decide_alignment(user, outgoing)
+        outgoing.target_objective = visible.get(outgoing_target)
+        if outgoing.target_objective is None and not outgoing.can_decide:
+            outgoing = None  # proposed to something the viewer may not see
     incoming = []
     for proposal in proposals:
         if proposal.child_id == objective.pk:
             continue
-        proposal.can_decide = can_write(user) and permissions.can_decide_alignment(user, proposal)
-        proposal.child_visible = proposal.child_id in visible
-        if proposal.child_visible or proposal.can_decide:
+        proposal.can_decide = permissions.can_decide_alignment(user, proposal)
+        if proposal.child_id in visible or proposal.can_decide:
             incoming.append(proposal)
-    if outgoing is not None:
-        outgoing.can_decide = can_write(user) and permissions.can_decide_alignment(user, outgoing)
-        outgoing.target_objective = visible.get(outgoing_target)
 
     owner_objectives = (
         Objective.objects.filter(cycle_id=objective.cycle_id, owner_id=objective.owner_id)

@@ -32,13 +32,3 @@ def axis_unit(key_result: KeyResult) -> str:
     if key_result.unit == KeyResult.Unit.CURRENCY:
         return " ".join(part for part in (key_result.currency_code, key_result.unit_label) if part)
     return key_result.unit_label
-
-
-@register.filter
-def compact_number(value: float | None) -> str:
-    """2.2 → "2.2", 104.0 → "104", 1.23456 → "1.23": localised, no trailing zeros."""
-    if value is None:
-        return "—"
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return number_format(value, decimals, use_l10n=True, force_grouping=True)

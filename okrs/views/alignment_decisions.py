@@ -4,64 +4,24 @@ when something is wrong, the decision has a page of its own."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from accounts.permissions import can_write
 from accounts.ui import add_service_errors, mark_invalid_fields, safe_next
 from okrs import permissions
+from okrs.forms.objectives import AcceptForm, DeclineForm
 from okrs.models import AlignmentProposal
 from okrs.services.alignment import alignment_accept, alignment_decline
-
-
-class AcceptForm(forms.Form):
-    response = forms.CharField(
-        label=gettext_lazy("Comment (optional)"), required=False, max_length=2000, widget=forms.Textarea
-    )
-
-
-class DeclineForm(forms.Form):
-    response = forms.CharField(
-        label=gettext_lazy("Why not? The owner sees this and can adjust the objective."),
-        required=False,  # the service says what is missing, in its own words
-        max_length=2000,
-        widget=forms.Textarea,
-    )
-
-
-def _proposal_or_404(user, pk: int) -> AlignmentProposal:
-    proposal = (
-        AlignmentProposal.objects.select_related(
-            "child__cycle",
-            "child__owner",
-            "proposed_by",
-            "parent_objective__owner",
-            "parent_key_result__owner",
-            "parent_key_result__objective",
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if proposal is None:
-        raise Http404
-    if not (
-        permissions.can_view_objective(user, proposal.child)
-        or permissions.can_decide_alignment(user, proposal)
-    ):
-        raise Http404
-    return proposal
+from okrs.views.common import visible_proposal_or_404
 
 
 def _require_decider(user, proposal: AlignmentProposal) -> None:
-    if not (can_write(user) and permissions.can_decide_alignment(user, proposal)):
+    if not permissions.can_decide_alignment(user, proposal):
         raise PermissionDenied(
             _("Only the owner of the objective or key result proposed as the parent can decide.")
         )
@@ -90,7 +50,7 @@ def _page(request, proposal, *, accept_form=None, decline_form=None, status=200)
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_accept(request, pk: int):
-    proposal = _proposal_or_404(request.user, pk)
+    proposal = visible_proposal_or_404(request.user, pk)
     _require_decider(request.user, proposal)
     if request.method == "GET":
         return _page(request, proposal)
@@ -112,7 +72,7 @@ def proposal_accept(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_decline(request, pk: int):
-    proposal = _proposal_or_404(request.user, pk)
+    proposal = visible_proposal_or_404(request.user, pk)
     _require_decider(request.user, proposal)
     if request.method == "GET":
         return _page(request, proposal)

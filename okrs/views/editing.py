@@ -27,6 +27,7 @@ from okrs.forms.objectives import (
     KeyResultFormSet,
     ObjectiveEditForm,
     ObjectiveForm,
+    int_or_none,
     key_result_initial,
     raw_initial,
     unsaved_key_results,
@@ -40,9 +41,10 @@ from okrs.selectors.editing import (
     alignment_candidates,
     open_cycles,
     owners_for,
+    parent_token,
     people_for_picker,
-    teams_for_picker,
 )
+from okrs.selectors.teams import teams_for_picker
 from okrs.services.alignment import alignment_propose
 from okrs.services.objectives import key_result_create, key_result_update, objective_create, objective_update
 from okrs.views.common import visible_key_result_or_404, visible_objective_or_404
@@ -137,7 +139,7 @@ def objective_create_view(request):
     if request.method == "GET":
         return _render_create(request, choices, *_blank_create_forms(request, choices))
     objective_form = ObjectiveForm(request.POST, **choices.objective_kwargs())
-    formset = KeyResultFormSet(request.POST, prefix="kr", form_kwargs=_row_kwargs(request, choices))
+    formset = KeyResultFormSet(request.POST, prefix="kr", form_kwargs=_row_kwargs(choices))
     alignment_form = AlignmentForm(request.POST, user=user)
     if "add_kr" in request.POST or "refresh" in request.POST:
         # Nothing is saved: the page comes back with one more row, or with the quality
@@ -169,7 +171,7 @@ def objective_create_view(request):
     return _render_create(request, choices, objective_form, formset, alignment_form, checked=True, status=422)
 
 
-def _row_kwargs(request, choices: _Choices) -> dict:
+def _row_kwargs(choices: _Choices) -> dict:
     return {"people": choices.people, "row_url": reverse("objective_create")}
 
 
@@ -186,7 +188,7 @@ def _blank_create_forms(request, choices: _Choices):
     }
     return (
         ObjectiveForm(initial=initial, **choices.objective_kwargs()),
-        KeyResultFormSet(prefix="kr", form_kwargs=_row_kwargs(request, choices)),
+        KeyResultFormSet(prefix="kr", form_kwargs=_row_kwargs(choices)),
         AlignmentForm(user=user),
     )
 
@@ -276,6 +278,12 @@ def _proposal_message(proposal: AlignmentProposal) -> str:
     }
 
 
+def _cycle_named(raw: str | None) -> Cycle | None:
+    """The cycle whose id a form field or query parameter holds (None when none is)."""
+    cycle_id = int_or_none(raw)
+    return Cycle.objects.filter(pk=cycle_id).first() if cycle_id is not None else None
+
+
 # --- The live quality check -------------------------------------------------------------------------
 
 
@@ -285,19 +293,13 @@ def quality_preview(request):
     """The quality findings for the form as typed so far; nothing is saved, and half-typed
     input (a number not finished yet) counts as not given."""
     data = request.POST
-    existing_pk = data.get("objective", "")
-    if existing_pk.isdigit() and len(existing_pk) < 19:
-        base = visible_objective_or_404(request.user, int(existing_pk))
+    existing_pk = int_or_none(data.get("objective"))
+    if existing_pk is not None:
+        base = visible_objective_or_404(request.user, existing_pk)
         objective = unsaved_objective(data, cycle=None, base=base)
         key_results = list(base.key_results.order_by("position", "id"))
     else:
-        cycle_id = data.get("cycle", "")
-        cycle = (
-            Cycle.objects.filter(pk=int(cycle_id)).first()
-            if cycle_id.isdigit() and len(cycle_id) < 19
-            else None
-        )
-        objective = unsaved_objective(data, cycle=cycle)
+        objective = unsaved_objective(data, cycle=_cycle_named(data.get("cycle")))
         key_results = unsaved_key_results(data, owner_id=objective.owner_id)
     findings = _findings(request.user, objective, key_results)
     return render(request, "okrs/editing/_quality.html", {"findings": findings})
@@ -382,7 +384,7 @@ def key_result_edit(request, pk: int):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            changes = _key_result_changes(key_result, form.service_kwargs())
+            changes = form.changes(key_result)
             if not changes:
                 messages.info(request, _("Nothing was changed."))
                 return redirect(safe_next(request, "objective", objective.pk))
@@ -397,17 +399,6 @@ def key_result_edit(request, pk: int):
         status = 422
     context = {"objective": objective, "form": form, "key_result": key_result}
     return render(request, "okrs/editing/key_result_form.html", context, status=status)
-
-
-def _key_result_changes(key_result: KeyResult, values: dict) -> dict:
-    if values.get("owner") is None:
-        values["owner"] = key_result.objective.owner
-    changes = {}
-    for name, value in values.items():
-        current = key_result.owner if name == "owner" else getattr(key_result, name)
-        if value != current:
-            changes[name] = value
-    return changes
 
 
 # --- Alignment ------------------------------------------------------------------------------------
@@ -441,40 +432,25 @@ def objective_align(request, pk: int):
             user=request.user,
             require_parent=True,
         )
+    current_parent = objective.parent_objective or objective.parent_key_result
     candidates = alignment_candidates(
         request.user,
         cycle=objective.cycle,
         query=form["q"].value() or "",
         child=objective,
-        selected=form["parent"].value() or _current_parent_token(objective),
+        selected=form["parent"].value() or parent_token(current_parent),
     )
     context = {
         "objective": objective,
         "alignment_form": form,
         "candidates": candidates,
         "selected": candidates.selected,
-        "current_parent": _current_parent(objective),
+        "current_parent": current_parent,
         "open_proposal": objective.alignment_proposals.filter(state=AlignmentProposal.State.PROPOSED)
         .select_related("parent_objective__owner", "parent_key_result__owner")
         .first(),
     }
     return render(request, "okrs/editing/objective_align.html", context, status=status)
-
-
-def _current_parent(objective: Objective):
-    if objective.parent_objective_id:
-        return objective.parent_objective
-    if objective.parent_key_result_id:
-        return objective.parent_key_result
-    return None
-
-
-def _current_parent_token(objective: Objective) -> str:
-    if objective.parent_objective_id:
-        return f"objective:{objective.parent_objective_id}"
-    if objective.parent_key_result_id:
-        return f"key_result:{objective.parent_key_result_id}"
-    return ""
 
 
 @login_required
@@ -484,17 +460,12 @@ def alignment_search(request):
     person's visible ones in the same cycle or its parent, never the objective itself or
     anything below it. At most 10 of each; a fixed number of queries."""
     child = None
-    objective_id = request.GET.get("objective", "")
-    if objective_id.isdigit() and len(objective_id) < 19:
-        child = visible_objective_or_404(request.user, int(objective_id))
+    objective_id = int_or_none(request.GET.get("objective"))
+    if objective_id is not None:
+        child = visible_objective_or_404(request.user, objective_id)
         cycle = child.cycle
     else:
-        cycle_id = request.GET.get("cycle", "")
-        cycle = (
-            Cycle.objects.filter(pk=int(cycle_id)).first()
-            if cycle_id.isdigit() and len(cycle_id) < 19
-            else None
-        )
+        cycle = _cycle_named(request.GET.get("cycle"))
     candidates = alignment_candidates(
         request.user,
         cycle=cycle,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -18,25 +18,13 @@ from okrs import permissions
 from okrs.escalations import escalation_acknowledge, escalation_resolve
 from okrs.forms.escalations import AcknowledgeForm, ResolveForm
 from okrs.models import Escalation
-
-
-def _visible_escalation_or_404(user, pk: int) -> Escalation:
-    escalation = (
-        Escalation.objects.select_related(
-            "key_result__objective__cycle", "key_result__objective__owner", "key_result__owner"
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if escalation is None or not permissions.can_view_objective(user, escalation.key_result.objective):
-        raise Http404
-    return escalation
+from okrs.views.common import visible_escalation_or_404
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def acknowledge(request, pk: int):
-    escalation = _visible_escalation_or_404(request.user, pk)
+    escalation = visible_escalation_or_404(request.user, pk)
     if not permissions.can_acknowledge_escalation(request.user, escalation):
         raise PermissionDenied(_("Only the key result's owner or their manager can acknowledge this."))
     form = AcknowledgeForm(request.POST or None)
@@ -55,7 +43,7 @@ def acknowledge(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def resolve(request, pk: int):
-    escalation = _visible_escalation_or_404(request.user, pk)
+    escalation = visible_escalation_or_404(request.user, pk)
     if not permissions.can_resolve_escalation(request.user, escalation):
         raise PermissionDenied(
             _("Only the objective's owner, their manager or an org admin can resolve this.")

@@ -20,33 +20,10 @@ from accounts.ui import FastSelect, is_htmx, mark_invalid_fields
 from okrs import permissions
 from okrs.models import Cycle, Objective, Status
 from okrs.selectors.cycles import cycles_for_picker, default_cycle
-from okrs.selectors.explorer import ExplorerFilters, explorer_tree, team_subtree_ids
+from okrs.selectors.explorer import ExplorerFilters, explorer_tree
+from okrs.selectors.teams import indented_teams, team_subtree_ids, teams_for_picker
 
 COMPANY, TEAM, PERSON = "company", "team", "person"
-
-
-def _team_choices(teams: list[Team]) -> list[tuple[str, str]]:
-    """Teams in tree order, sub-teams indented under their parent."""
-    children: dict[int | None, list[Team]] = {}
-    for team in teams:
-        children.setdefault(team.parent_id, []).append(team)
-    known = {team.pk for team in teams}
-    choices: list[tuple[str, str]] = []
-
-    def walk(parent_id, depth, seen):
-        for team in sorted(children.get(parent_id, []), key=lambda t: t.name.lower()):
-            if team.pk in seen:
-                continue
-            seen.add(team.pk)
-            choices.append((str(team.pk), "\u2003" * depth + team.name))
-            walk(team.pk, depth + 1, seen)
-
-    seen: set[int] = set()
-    walk(None, 0, seen)
-    for team in teams:  # parents outside the list (should not happen): still selectable
-        if team.pk not in seen and team.parent_id not in known:
-            choices.append((str(team.pk), team.name))
-    return choices
 
 
 def _deactivated(person: User) -> str:
@@ -75,7 +52,10 @@ class ExplorerForm(forms.Form):
     def __init__(self, data, *, cycles: list[Cycle], teams: list[Team], people: list[User]):
         super().__init__(data)
         self.fields["cycle"].choices = [(c.pk, c.name) for c in cycles]
-        self.fields["team"].choices = [("", _("Any team")), *_team_choices(teams)]
+        self.fields["team"].choices = [
+            ("", _("Any team")),
+            *((str(t.pk), label) for t, label in indented_teams(teams)),
+        ]
         self.fields["person"].choices = [
             ("", _("Anyone")),
             *((p.pk, p.get_full_name() if p.is_active else _deactivated(p)) for p in people),
@@ -96,7 +76,7 @@ class ExplorerForm(forms.Form):
 def explorer(request):
     user = request.user
     cycles = list(cycles_for_picker())
-    teams = list(Team.objects.order_by("name", "id"))
+    teams = list(teams_for_picker())
     people = list(User.objects.order_by("full_name", "email").only("id", "full_name", "email", "is_active"))
     form = ExplorerForm(request.GET, cycles=cycles, teams=teams, people=people)
     form.is_valid()

@@ -11,11 +11,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Team
 from okrs import permissions
 from okrs.models import Status
 from okrs.selectors.cycles import cycles_for_picker, default_cycle
-from okrs.selectors.health import health_dashboard, team_and_below
+from okrs.selectors.health import health_dashboard
+from okrs.selectors.teams import indented_teams, team_subtree_ids, teams_for_picker
 
 
 def _chosen(items: list, raw: str | None):
@@ -23,26 +23,6 @@ def _chosen(items: list, raw: str | None):
     if not raw or not raw.isdigit():
         return None
     return next((item for item in items if item.pk == int(raw)), None)
-
-
-def _tree_order(teams: list[Team]) -> list[tuple[Team, int]]:
-    """Teams parent first, children (by name) below, with their depth, for the picker."""
-    children: dict[int | None, list[Team]] = {}
-    for team in teams:
-        children.setdefault(team.parent_id, []).append(team)
-    known = {team.pk for team in teams}
-    ordered: list[tuple[Team, int]] = []
-
-    def walk(parent_id, depth):
-        for team in children.get(parent_id, []):
-            ordered.append((team, depth))
-            walk(team.pk, depth + 1)
-
-    walk(None, 0)
-    for team in teams:  # a parent outside the list would hide its subtree: show it flat
-        if team.parent_id is not None and team.parent_id not in known:
-            ordered.append((team, 0))
-    return ordered
 
 
 @login_required
@@ -54,7 +34,7 @@ def health(request):
         )
     now = timezone.now()
     cycles = list(cycles_for_picker())
-    teams = list(Team.objects.order_by("name", "id"))
+    teams = list(teams_for_picker())
     cycle = _chosen(cycles, request.GET.get("cycle")) or default_cycle(timezone.localdate(now), cycles)
     team = _chosen(teams, request.GET.get("team"))
     dashboard = None
@@ -64,7 +44,7 @@ def health(request):
             cycle=cycle,
             now=now,
             teams=teams,
-            team_ids=team_and_below(team.pk, teams) if team else None,
+            team_ids=team_subtree_ids(teams, team.pk) if team else None,
         )
     return render(
         request,
@@ -72,7 +52,7 @@ def health(request):
         {
             "cycles": cycles,
             "cycle": cycle,
-            "team_options": [(t, "\u2003" * depth) for t, depth in _tree_order(teams)],
+            "team_options": indented_teams(teams),
             "team": team,
             "dashboard": dashboard,
             "statuses": Status.choices,

@@ -3,39 +3,20 @@ linked to it; a KPI's owner records a new reading in place (HTMX) or with a plai
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.ui import add_service_errors, hx_trigger, is_htmx, mark_invalid_fields
 from okrs import permissions
+from okrs.forms.kpis import KpiReadingForm
 from okrs.models import Kpi
 from okrs.selectors.kpis import health_counts, kpis_for_board, with_health
 from okrs.services.kpis import kpi_reading_record
-
-
-class KpiReadingForm(forms.Form):
-    """Shapes the input; ``kpi_reading_record`` enforces every rule."""
-
-    value = forms.FloatField(label=gettext_lazy("New reading"), localize=True)
-    at = forms.DateTimeField(
-        label=gettext_lazy("Measured at (optional)"),
-        required=False,
-        help_text=gettext_lazy("Leave empty to record it as of now."),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-
-    def __init__(self, *args, kpi: Kpi, **kwargs):
-        super().__init__(*args, prefix=f"kpi-{kpi.pk}", **kwargs)
-        self.kpi = kpi
-        if kpi.unit:
-            self.fields["value"].help_text = _("In %(unit)s.") % {"unit": kpi.unit}
 
 
 def _shape(user, kpis, bound: KpiReadingForm | None = None) -> list[Kpi]:

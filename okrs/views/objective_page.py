@@ -8,50 +8,35 @@ swapped in place (out-of-band) without a reload."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields
 from okrs import permissions
-from okrs.models import Initiative, KeyResult, Objective
+from okrs.forms.objectives import InitiativeForm
+from okrs.models import KeyResult, Objective
 from okrs.selectors.objective_page import initiatives_of, objective_page
 from okrs.services.objectives import initiative_create, initiative_set_done
-from okrs.views.common import visible_key_result_or_404, visible_objective_or_404
+from okrs.views.common import visible_initiative_or_404, visible_key_result_or_404, visible_objective_or_404
 
 
-class InitiativeForm(forms.Form):
-    title = forms.CharField(
-        label=gettext_lazy("New initiative"),
-        max_length=200,
-        help_text=gettext_lazy("An activity that moves this key result (tracked, not scored)."),
-    )
-
-
-def _initiative_form(kr: KeyResult, data=None) -> InitiativeForm:
-    return InitiativeForm(data, prefix=f"kr{kr.pk}")
+def _page_context(request, objective: Objective) -> dict:
+    page = objective_page(request.user, objective, now=timezone.now())
+    return {"page": page, "objective": objective, "cycle": objective.cycle, "can_edit": page.can_edit}
 
 
 def _render_page(request, objective: Objective, *, status: int = 200, bound_forms=None):
-    page = objective_page(request.user, objective, now=timezone.now())
-    bound_forms = bound_forms or {}
-    if page.can_edit:
-        for kr in page.key_results:
-            kr.initiative_form = bound_forms.get(kr.pk) or _initiative_form(kr)
-    context = {
-        "page": page,
-        "objective": objective,
-        "cycle": objective.cycle,
-        "can_edit": page.can_edit,
-    }
+    context = _page_context(request, objective)
+    if context["can_edit"]:
+        bound_forms = bound_forms or {}
+        for kr in context["page"].key_results:
+            kr.initiative_form = bound_forms.get(kr.pk) or InitiativeForm(key_result=kr)
     return render(request, "okrs/objective.html", context, status=status)
 
 
@@ -66,20 +51,15 @@ def objective_detail(request, pk: int):
 @require_GET
 def objective_live(request, pk: int):
     """Out-of-band fragments of the parts a check-in changes (for ``okr:checked-in``)."""
+    # Read afresh: the check-in changed cached values (progress, needs_decision, …).
     objective = visible_objective_or_404(request.user, pk)
-    # Re-read: the check-in changed cached values (progress, needs_decision, …).
-    page = objective_page(request.user, objective, now=timezone.now())
-    return render(
-        request,
-        "okrs/objective_live.html",
-        {"page": page, "objective": objective, "cycle": objective.cycle, "can_edit": page.can_edit},
-    )
+    return render(request, "okrs/objective_live.html", _page_context(request, objective))
 
 
 def _initiatives_response(request, kr: KeyResult, *, can_edit: bool, form=None, status: int = 200):
     kr.initiatives_list = initiatives_of(request.user, kr, can_edit=can_edit)
     if can_edit:
-        kr.initiative_form = form or _initiative_form(kr)
+        kr.initiative_form = form or InitiativeForm(key_result=kr)
     return render(
         request,
         "okrs/objective_initiatives.html",
@@ -97,7 +77,7 @@ def initiative_add(request, pk: int):
         raise PermissionDenied(
             _("Only the objective's owner, their manager or an org admin can add initiatives.")
         )
-    form = _initiative_form(key_result, request.POST)
+    form = InitiativeForm(request.POST, key_result=key_result)
     if form.is_valid():
         try:
             initiative_create(actor=request.user, key_result=key_result, title=form.cleaned_data["title"])
@@ -111,24 +91,13 @@ def initiative_add(request, pk: int):
     mark_invalid_fields(form)
     if is_htmx(request):
         return _initiatives_response(request, key_result, can_edit=True, form=form, status=422)
-    objective = visible_objective_or_404(request.user, objective.pk)
     return _render_page(request, objective, status=422, bound_forms={key_result.pk: form})
 
 
 @login_required
 @require_POST
 def initiative_done(request, pk: int):
-    initiative = (
-        Initiative.objects.select_related(
-            "key_result__objective__cycle", "key_result__objective__owner", "owner"
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if initiative is None or not permissions.can_view_objective(
-        request.user, initiative.key_result.objective
-    ):
-        raise Http404
+    initiative = visible_initiative_or_404(request.user, pk)
     key_result = initiative.key_result
     can_edit = permissions.can_edit_objective(request.user, key_result.objective)
     if not permissions.can_set_initiative_done(request.user, initiative, can_edit=can_edit):

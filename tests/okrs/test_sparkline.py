@@ -25,6 +25,7 @@ def test_points_span_the_width_and_put_the_highest_value_on_top():
 def test_flat_and_single_values_sit_in_the_middle():
     assert {y for _, y in sparkline_points([5, 5, 5])} == {HEIGHT / 2}
     assert sparkline_points([7]) == [(WIDTH / 2, HEIGHT / 2)]
+    assert {y for _, y in sparkline_points([2.4, 2.4 + 1e-12])} == {HEIGHT / 2}  # float noise is flat
     assert sparkline_points([]) == []
 
 

@@ -12,7 +12,8 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Team, User
 from okrs.models import Cycle, Objective
-from okrs.selectors.explorer import NODES_PER_PAGE, ExplorerFilters, _walk, explorer_tree, team_subtree_ids
+from okrs.selectors.explorer import NODES_PER_PAGE, ExplorerFilters, _walk, explorer_tree
+from okrs.selectors.teams import team_subtree_ids
 from okrs.services.alignment import alignment_propose
 from okrs.services.cycles import cycle_create
 from okrs.services.objectives import key_result_create, objective_create

@@ -13,7 +13,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
-from okrs import charts
+from okrs import charts, scoring
 from okrs.models import AlignmentProposal, Cycle, Initiative, KeyResult, Objective
 from okrs.services.alignment import alignment_propose
 from okrs.services.check_ins import check_in_record
@@ -588,6 +588,14 @@ def test_value_range_pads_and_handles_a_single_value():
     assert charts.value_range([5]) == (4, 6)
     assert charts.value_range([500]) == (450, 550)
     assert charts.value_range([]) == (0, 1)
+
+
+def test_expected_value_is_on_the_pace_line():
+    # The "Expected by now" fact: the point the chart's dashed pace line passes today.
+    assert scoring.expected_value("increase", start=10, target=30, expected=0.25) == 15
+    assert scoring.expected_value("decrease", start=900, target=300, expected=0.5) == 600
+    assert scoring.expected_value("stay_above", start=22, target=20, expected=0.5) is None
+    assert scoring.expected_value("milestone", start=0, target=1, expected=0.5) is None
 
 
 def test_date_ticks():
