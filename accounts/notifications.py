@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 
 
 def notification_settings() -> NotificationSettings:
-    settings, _ = NotificationSettings.objects.get_or_create(pk=1)
-    return settings
+    """The notification settings, or the defaults (unsaved) while nobody changed them:
+    reading never writes (``notification_settings_update`` creates the row)."""
+    return NotificationSettings.objects.filter(pk=1).first() or NotificationSettings(pk=1)
 
 
 def organization_language() -> str:

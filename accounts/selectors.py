@@ -6,9 +6,17 @@ from django.db import connection
 
 from accounts.models import User
 
+# Set on the signed-in person for the length of one request (RequestScopedReportsMiddleware):
+# the permission functions ask for their reporting lines several times per page.
+_REQUEST_CACHE = "_report_ids_for_request"
+
 
 def report_ids(user: User) -> list[int]:
-    """Everyone below ``user`` in the reporting lines (direct and indirect), one query."""
+    """Everyone below ``user`` in the reporting lines (direct and indirect), one query —
+    once per request for the signed-in person."""
+    cache = getattr(user, _REQUEST_CACHE, None)
+    if cache is not None and "ids" in cache:
+        return list(cache["ids"])
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -21,9 +29,23 @@ def report_ids(user: User) -> list[int]:
             """,  # noqa: S608 - table name from model metadata
             [user.pk],
         )
-        return [row[0] for row in cursor.fetchall()]
+        ids = [row[0] for row in cursor.fetchall()]
+    if cache is not None:
+        cache["ids"] = ids
+    return list(ids)
 
 
 def manages(user: User, person_id: int) -> bool:
     """Whether ``person_id`` is anywhere below ``user`` in the reporting lines."""
     return person_id in report_ids(user)
+
+
+def cache_report_ids_for_request(user: User) -> None:
+    setattr(user, _REQUEST_CACHE, {})
+
+
+def forget_report_ids(user: User) -> None:
+    """After a change to reporting lines within a request."""
+    cache = getattr(user, _REQUEST_CACHE, None)
+    if cache is not None:
+        cache.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import NotificationSettings, Team, User
+from accounts.models import Team, User
 
 PERSON_STATUSES = ("active", "invited", "deactivated")
 
@@ -69,9 +69,3 @@ def teams_tree() -> list[Team]:
     for root in children.get(None, []):
         totals(root)
     return ordered
-
-
-def notification_settings_current() -> NotificationSettings:
-    """The notification settings, or the defaults (unsaved) when they were never changed:
-    reading a page never writes."""
-    return NotificationSettings.objects.filter(pk=1).first() or NotificationSettings(pk=1)

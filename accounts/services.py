@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from accounts.models import Team, User
 from accounts.notifications import absolute_link
-from accounts.selectors import report_ids
+from accounts.selectors import forget_report_ids, report_ids
 from accounts.tokens import set_password_token
 
 logger = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ def user_create(
     user.set_password(password)  # None gives an unusable password
     user.full_clean(exclude=["password"])
     user.save()
+    if actor is not None:
+        forget_report_ids(actor)  # a new report below the actor, perhaps
     logger.info("user %s created by %s", user.pk, getattr(actor, "pk", None))
     return user
 
@@ -260,6 +262,7 @@ def user_update(
     user.role, user.team, user.manager, user.timezone = role, team, manager, timezone or ""
     user.full_clean(exclude=["password"])
     user.save(update_fields=["full_name", "role", "team", "manager", "timezone"])
+    forget_report_ids(actor)  # the actor's reporting lines may have just changed
     logger.info("user %s updated by %s", user.pk, actor.pk)
     return user
 

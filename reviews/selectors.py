@@ -14,8 +14,9 @@ from reviews.models import PeerFeedbackRequest, Review, ReviewCycle, ReviewKeyRe
 
 
 def review_settings() -> ReviewSettings:
-    settings, _created = ReviewSettings.objects.get_or_create(pk=1)
-    return settings
+    """The review settings, or the defaults (unsaved) while nobody changed them: reading
+    never writes (``review_settings_update`` creates the row)."""
+    return ReviewSettings.objects.filter(pk=1).first() or ReviewSettings(pk=1)
 
 
 def reviews_shaped(reviews: QuerySet[Review] | None = None) -> QuerySet[Review]:

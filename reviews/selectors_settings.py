@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, QuerySet
 
 from okrs.models import Cycle
-from reviews.models import ReviewCycle, ReviewSettings
+from reviews.models import ReviewCycle
 
 
 def cycles_with_review_cycles() -> QuerySet[Cycle]:
@@ -23,9 +23,3 @@ def cycles_with_review_cycles() -> QuerySet[Cycle]:
         )
         .order_by("-start_date", "name", "pk")
     )
-
-
-def review_settings_current() -> ReviewSettings:
-    """The review settings, or the defaults (unsaved) when they were never changed:
-    reading a page never writes (``reviews.selectors.review_settings`` creates the row)."""
-    return ReviewSettings.objects.filter(pk=1).first() or ReviewSettings(pk=1)

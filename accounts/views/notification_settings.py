@@ -11,8 +11,8 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from accounts.forms_settings import NotificationSettingsForm
+from accounts.notifications import notification_settings
 from accounts.permissions import can_manage_organization_settings, require_permission
-from accounts.selectors_settings import notification_settings_current
 from accounts.services_settings import notification_settings_update
 from accounts.ui import add_service_errors, mark_invalid_fields
 
@@ -30,7 +30,7 @@ def notifications(request):
                 messages.success(request, _("Notification settings saved."))
                 return redirect("settings_notifications")
     else:
-        form = NotificationSettingsForm(initial=model_to_dict(notification_settings_current()))
+        form = NotificationSettingsForm(initial=model_to_dict(notification_settings()))
     mark_invalid_fields(form)
     return render(
         request,

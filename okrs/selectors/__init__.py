@@ -12,8 +12,9 @@ from okrs.models import Cycle, Objective, OkrSettings
 
 
 def okr_settings() -> OkrSettings:
-    settings, _ = OkrSettings.objects.get_or_create(pk=1)
-    return settings
+    """The organisation's OKR settings, or the defaults (unsaved) while nobody changed them:
+    reading never writes (``okr_settings_update`` creates the row)."""
+    return OkrSettings.objects.filter(pk=1).first() or OkrSettings(pk=1)
 
 
 def organization_timezone() -> str:

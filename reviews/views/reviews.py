@@ -37,11 +37,11 @@ from reviews.selectors import (
     contests_to_resolve,
     peer_feedback_candidates,
     peer_feedback_to_give,
+    review_settings,
     reviews_of_participant,
     reviews_shaped,
     team_reviews,
 )
-from reviews.selectors_settings import review_settings_current
 from reviews.services import (
     peer_feedback_answer,
     peer_feedback_request,
@@ -67,7 +67,7 @@ def reviews_page(request):
         "team": list(team_reviews(user, reports=reports)),
         "contests": list(contests_to_resolve(user, reports=reports)),
         "feedback_requests": list(peer_feedback_to_give(user)),
-        "show_scores": review_settings_current().review_scores_feed_appraisal,
+        "show_scores": review_settings().review_scores_feed_appraisal,
         "is_manager": bool(reports) or user.is_org_admin,
         "today": timezone.localdate(),
     }
@@ -151,7 +151,7 @@ def _render(request, visit: Visit, *, bound: dict[str, forms.Form] | None = None
         "rows": rows,
         "is_open": is_open,
         "can_close": can["close"],
-        "show_scores": review_settings_current().review_scores_feed_appraisal,
+        "show_scores": review_settings().review_scores_feed_appraisal,
         "request_to_me": my_request,
         "answer_form": answer_form,
         "self_review_form": form_for(

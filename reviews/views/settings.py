@@ -23,7 +23,8 @@ from okrs.selectors.editing import open_cycles
 from okrs.services.cycles import cycle_close
 from reviews.forms_settings import CycleForm, ReviewSettingsForm
 from reviews.models import ReviewCycle
-from reviews.selectors_settings import cycles_with_review_cycles, review_settings_current
+from reviews.selectors import review_settings
+from reviews.selectors_settings import cycles_with_review_cycles
 from reviews.services import okr_cycle_start, review_cycle_close, review_cycle_open, review_cycles_schedule
 from reviews.services.cycle_activation import okr_cycle_activate
 from reviews.services.settings import review_settings_update
@@ -53,7 +54,7 @@ def _cycles_page(request, *, form: CycleForm | None = None, error: str = "", sta
             "cycles": cycles,
             "form": form,
             "error": error,
-            "auto_schedule": review_settings_current().auto_schedule,
+            "auto_schedule": review_settings().auto_schedule,
         },
         status=status,
     )
@@ -185,7 +186,7 @@ def review_cycle_close_view(request, pk: int):
 @login_required
 def review_settings_page(request):
     _guard(request.user)
-    settings = review_settings_current()
+    settings = review_settings()
     # Bound on any POST: with both boxes unticked a POST may carry no field at all.
     form = ReviewSettingsForm(request.POST if request.method == "POST" else None, settings=settings)
     if request.method == "POST" and form.is_valid():
