@@ -5,6 +5,8 @@ committed. Each test then runs in a transaction that is rolled back (``db``)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -14,6 +16,27 @@ from accounts.models import User
 from tenants.demo import DEMO_PASSWORD, seed_demo
 from tenants.models import Domain, Organization
 from tenants.services import template_ensure
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
+    """Drop test databases left behind by runs that no longer exist (a run killed midway,
+    or one whose teardown found a connection still open), so they don't pile up."""
+    with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname ~ '^test_okr_[0-9]+$'")
+        stale = [name for (name,) in cursor.fetchall() if not _pid_alive(int(name.rsplit("_", 1)[1]))]
+        for name in stale:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
