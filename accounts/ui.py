@@ -4,15 +4,21 @@ shown on forms, safe redirects."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+
+from accounts.models import User
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -71,3 +77,31 @@ class FastSelect(forms.Select):
             ),
         )
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
+
+
+def redirect_with_message(request: HttpRequest, to: str, text: str) -> HttpResponse:
+    """After a change: a success message, then ``to`` — a full page load for HTMX too
+    (HX-Redirect), so whatever the change touched is shown fresh."""
+    messages.success(request, text)
+    if is_htmx(request):
+        response = HttpResponse()
+        response["HX-Redirect"] = to
+        return response
+    return redirect(to)
+
+
+def require_permission(decision: Callable[[User], bool]):
+    """View decorator for pages only some people may use (the settings pages): signed-out
+    visitors go to sign-in, and anyone ``decision`` refuses gets the friendly 403. The
+    services called behind the page check the same decision again."""
+
+    def decorator(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if not decision(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(checked)
+
+    return decorator

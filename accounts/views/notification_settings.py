@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from accounts.forms_settings import NotificationSettingsForm
 from accounts.notifications import notification_settings
-from accounts.permissions import can_manage_organization_settings, require_permission
+from accounts.permissions import can_manage_organization_settings
 from accounts.services_settings import notification_settings_update
-from accounts.ui import add_service_errors, mark_invalid_fields
+from accounts.ui import add_service_errors, mark_invalid_fields, require_permission
 
 
 @require_permission(can_manage_organization_settings)

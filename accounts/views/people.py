@@ -3,18 +3,16 @@ changes, deactivation and reactivation. Org admins only; everyone else gets a 40
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms_settings import PeopleFilterForm, PersonEditForm, PersonInviteForm
 from accounts.models import User
-from accounts.permissions import can_manage_people, require_permission
+from accounts.permissions import can_manage_people
 from accounts.selectors_settings import active_people, people_for_settings, teams_tree
 from accounts.services import (
     user_deactivate,
@@ -23,20 +21,16 @@ from accounts.services import (
     user_reactivate,
     user_update,
 )
-from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields, safe_next
+from accounts.ui import (
+    add_service_errors,
+    is_htmx,
+    mark_invalid_fields,
+    redirect_with_message,
+    require_permission,
+    safe_next,
+)
 
 PAGE_SIZE = 25
-
-
-def _done(request, text: str, to: str):
-    """After a change: back to the list with a message (a full page load for HTMX too,
-    so the list shows the change)."""
-    messages.success(request, text)
-    if is_htmx(request):
-        response = HttpResponse()
-        response["HX-Redirect"] = to
-        return response
-    return redirect(to)
 
 
 def _people_page(request, *, error: str = "", status: int = 200):
@@ -95,7 +89,7 @@ def person_invite(request):
             add_service_errors(form, error)
         else:
             text = _("Invitation sent to %(email)s.") % {"email": user.email}
-            return _done(request, text, safe_next(request, "settings"))
+            return redirect_with_message(request, safe_next(request, "settings"), text)
     return _form_response(
         request, form, title=_("Invite someone"), action=reverse("settings_person_invite"),
         template="settings/_person_form.html",
@@ -115,8 +109,8 @@ def person_edit(request, pk: int):
             text = _("%(name)s's details were saved.") % {"name": person.get_full_name()}
             if person.pk == request.user.pk and not can_manage_people(person):
                 # They gave up their own admin role: the settings pages are closed to them now.
-                return _done(request, text, reverse("home"))
-            return _done(request, text, safe_next(request, "settings"))
+                return redirect_with_message(request, reverse("home"), text)
+            return redirect_with_message(request, safe_next(request, "settings"), text)
     return _form_response(
         request, form, title=_("Edit %(name)s") % {"name": person.get_full_name()},
         action=reverse("settings_person_edit", args=[person.pk]), template="settings/_person_form.html",
@@ -130,7 +124,9 @@ def _person_action(request, pk: int, service, success: str):
         service(person)
     except ValidationError as error:
         return _people_page(request, error=" ".join(error.messages), status=422)
-    return _done(request, success % {"name": person.get_full_name()}, safe_next(request, "settings"))
+    return redirect_with_message(
+        request, safe_next(request, "settings"), success % {"name": person.get_full_name()}
+    )
 
 
 @require_POST

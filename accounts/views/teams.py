@@ -3,30 +3,25 @@ under a parent, rename and move teams. Org admins only; everyone else gets a 403
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms_settings import TeamCreateForm, TeamMoveForm, TeamRenameForm
 from accounts.models import Team
-from accounts.permissions import can_manage_teams, require_permission
+from accounts.permissions import can_manage_teams
 from accounts.selectors_settings import teams_tree
 from accounts.services import team_add, team_move, team_rename
-from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields
-
-
-def _done(request, text: str):
-    messages.success(request, text)
-    to = reverse("settings_teams")
-    if is_htmx(request):
-        response = HttpResponse()
-        response["HX-Redirect"] = to
-        return response
-    return redirect(to)
+from accounts.ui import (
+    add_service_errors,
+    is_htmx,
+    mark_invalid_fields,
+    redirect_with_message,
+    require_permission,
+)
 
 
 @require_permission(can_manage_teams)
@@ -40,7 +35,9 @@ def teams(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _done(request, _("Team “%(name)s” was created.") % {"name": team.name})
+            return redirect_with_message(
+                request, reverse("settings_teams"), _("Team “%(name)s” was created.") % {"name": team.name}
+            )
     mark_invalid_fields(form)
     return render(
         request,
@@ -99,7 +96,11 @@ def team_rename_view(request, pk: int):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _done(request, _("“%(old)s” is now called “%(name)s”.") % {"old": old, "name": team.name})
+            return redirect_with_message(
+                request,
+                reverse("settings_teams"),
+                _("“%(old)s” is now called “%(name)s”.") % {"old": old, "name": team.name},
+            )
     return _edit_response(request, team, tree, rename=form)
 
 
@@ -121,7 +122,7 @@ def team_move_view(request, pk: int):
                 if parent
                 else _("“%(name)s” moved to the top level.") % {"name": team.name}
             )
-            return _done(request, text)
+            return redirect_with_message(request, reverse("settings_teams"), text)
     return _edit_response(request, team, tree, move=form)
 
 

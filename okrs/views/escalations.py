@@ -4,16 +4,14 @@ rules are ``okrs.escalations``'s."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields, safe_next
+from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields, redirect_with_message, safe_next
 from okrs import permissions
 from okrs.escalations import escalation_acknowledge, escalation_resolve
 from okrs.forms.escalations import AcknowledgeForm, ResolveForm
@@ -36,7 +34,11 @@ def acknowledge(request, pk: int):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _done(request, escalation, _("Root cause recorded. Thank you."))
+            return redirect_with_message(
+                request,
+                safe_next(request, "objective", escalation.key_result.objective_id),
+                _("Root cause recorded. Thank you."),
+            )
     return _form_page(request, escalation, form, action="acknowledge")
 
 
@@ -60,7 +62,11 @@ def resolve(request, pk: int):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return _done(request, escalation, _("Escalation resolved."))
+            return redirect_with_message(
+                request,
+                safe_next(request, "objective", escalation.key_result.objective_id),
+                _("Escalation resolved."),
+            )
     return _form_page(request, escalation, form, action="resolve")
 
 
@@ -77,17 +83,6 @@ def _form_page(request, escalation: Escalation, form, *, action: str):
     }
     template = "okrs/escalations/dialog.html" if is_htmx(request) else "okrs/escalations/page.html"
     return render(request, template, context, status=422 if form.errors else 200)
-
-
-def _done(request, escalation: Escalation, text: str):
-    """Back to where the person came from (the objective page by default), with the news."""
-    messages.success(request, text)
-    target = safe_next(request, "objective", escalation.key_result.objective_id)
-    if is_htmx(request):
-        response = HttpResponse(status=200)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
 
 
 urlpatterns = [

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_manage_organization_settings, require_permission
-from accounts.ui import add_service_errors, mark_invalid_fields
+from accounts.permissions import can_manage_organization_settings
+from accounts.ui import add_service_errors, mark_invalid_fields, require_permission
 from okrs.forms.settings import OkrSettingsForm
 from okrs.selectors import okr_settings
 from okrs.services.settings import okr_settings_update

@@ -7,17 +7,15 @@ schedules its review cycles (``okr_cycle_start``), and only reviews may call okr
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from accounts.permissions import can_manage_organization_settings
-from accounts.ui import add_service_errors, mark_invalid_fields
+from accounts.ui import add_service_errors, mark_invalid_fields, require_permission
 from okrs.models import Cycle
 from okrs.selectors.editing import open_cycles
 from okrs.services.cycles import cycle_close
@@ -28,11 +26,6 @@ from reviews.selectors_settings import cycles_with_review_cycles
 from reviews.services import okr_cycle_start, review_cycle_close, review_cycle_open, review_cycles_schedule
 from reviews.services.cycle_activation import okr_cycle_activate
 from reviews.services.settings import review_settings_update
-
-
-def _guard(user: User) -> None:
-    if not can_manage_organization_settings(user):
-        raise PermissionDenied(_("Only org admins manage cycles and review settings."))
 
 
 def _scheduled_text(review_cycles: list) -> str:
@@ -60,10 +53,9 @@ def _cycles_page(request, *, form: CycleForm | None = None, error: str = "", sta
     )
 
 
-@login_required
+@require_permission(can_manage_organization_settings)
 def cycles(request):
     """Every OKR cycle with its review cycles, and the form to create a cycle (it posts here)."""
-    _guard(request.user)
     if request.method != "POST":
         return _cycles_page(request)
     form = CycleForm(request.POST, cycles=open_cycles())
@@ -92,9 +84,8 @@ def _action(request, run, success):
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_organization_settings)
 def cycle_activate_view(request, pk: int):
-    _guard(request.user)
     cycle = get_object_or_404(Cycle, pk=pk)
 
     def success(result) -> str:
@@ -121,9 +112,8 @@ def _confirm_close(
     return _action(request, run, success)
 
 
-@login_required
+@require_permission(can_manage_organization_settings)
 def cycle_close_view(request, pk: int):
-    _guard(request.user)
     cycle = get_object_or_404(Cycle, pk=pk)
     return _confirm_close(
         request,
@@ -140,9 +130,8 @@ def cycle_close_view(request, pk: int):
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_organization_settings)
 def cycle_schedule_reviews(request, pk: int):
-    _guard(request.user)
     cycle = get_object_or_404(Cycle, pk=pk)
 
     def success(scheduled) -> str:
@@ -154,9 +143,8 @@ def cycle_schedule_reviews(request, pk: int):
 
 
 @require_POST
-@login_required
+@require_permission(can_manage_organization_settings)
 def review_cycle_open_view(request, pk: int):
-    _guard(request.user)
     review_cycle = get_object_or_404(ReviewCycle, pk=pk)
     return _action(
         request,
@@ -165,9 +153,8 @@ def review_cycle_open_view(request, pk: int):
     )
 
 
-@login_required
+@require_permission(can_manage_organization_settings)
 def review_cycle_close_view(request, pk: int):
-    _guard(request.user)
     review_cycle = get_object_or_404(ReviewCycle, pk=pk)
     return _confirm_close(
         request,
@@ -183,9 +170,8 @@ def review_cycle_close_view(request, pk: int):
     )
 
 
-@login_required
+@require_permission(can_manage_organization_settings)
 def review_settings_page(request):
-    _guard(request.user)
     settings = review_settings()
     # Bound on any POST: with both boxes unticked a POST may carry no field at all.
     form = ReviewSettingsForm(request.POST if request.method == "POST" else None, settings=settings)
