@@ -194,3 +194,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject_key} {self.period} → {self.user_id}"
+
+
+from accounts.models_integrations import (  # noqa: E402  (Django finds models through accounts.models)
+    ApiToken,
+    IdempotencyRecord,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+__all__ = [
+    "ApiToken", "IdempotencyRecord", "InboxItem", "Notification", "NotificationSettings",
+    "Team", "User", "WebhookDelivery", "WebhookEndpoint",
+]  # fmt: skip

@@ -24,3 +24,17 @@ def can_manage_people(user: User) -> bool:
 def can_manage_teams(user: User) -> bool:
     """Create, rename and move teams."""
     return can_manage_organization_settings(user)
+
+
+def can_create_api_token(user: User) -> bool:
+    """Any active person; the token acts as them (viewers get read-only tokens)."""
+    return user.is_active
+
+
+def can_revoke_api_token(user: User, token) -> bool:
+    """Your own tokens; org admins can revoke anyone's (e.g. when someone leaves)."""
+    return user.is_active and (token.user_id == user.pk or user.role == User.Role.ORG_ADMIN)
+
+
+def can_list_all_api_tokens(user: User) -> bool:
+    return can_manage_organization_settings(user)

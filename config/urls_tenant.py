@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls_tenant")),
     path("", include("okrs.urls")),
     path("", include("reviews.urls")),
+    path("", include("config.urls_api")),
     # Before Django's own: the switcher also saves the choice to the person's profile.
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

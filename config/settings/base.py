@@ -35,6 +35,9 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 # accounts, auth, contenttypes and sessions are in both lists: every schema has its own
 # users, permissions and sessions, so nothing tenant-side points into public (D2).
@@ -73,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.RequestScopedReportsMiddleware",
+    "accounts.api.middleware.RejectNulBytesMiddleware",
     "tenants.middleware.OrganizationLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -191,9 +195,57 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"OKR platform <no-reply@{BASE_DOMAIN}>")
 
+# The integration API (D8, docs/api.md). Quotas are per token (or per person in the UI).
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.IsActiveAndTokenScopeAllows"],
+    "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.ApiCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.api.throttling.ApiReadThrottle",
+        "accounts.api.throttling.ApiWriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_read": env("API_QUOTA_READ", default="1200/min"),
+        "api_write": env("API_QUOTA_WRITE", default="120/min"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "accounts.api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+# Webhook targets on loopback / private / link-local addresses are refused (SSRF guard);
+# development and tests allow them so a local receiver can be used.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OKR platform API",
+    "DESCRIPTION": (
+        "The integration API of one organisation, served on its own host "
+        "(https://<organisation>.<domain>/api/v1/). Authenticate with an API token "
+        "(Authorization: Bearer okr_…) created under API tokens. Errors share one envelope: "
+        "{detail, code, fields}. Lists use cursor pagination (next/previous links). See docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 LOGGING = {

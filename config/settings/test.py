@@ -4,7 +4,7 @@ import os
 from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, env
+from .base import REDIS_URL, REST_FRAMEWORK, env
 
 SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 DEBUG = False
@@ -19,7 +19,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 REDIS_URL = env("TEST_REDIS_URL", default=urlsplit(REDIS_URL)._replace(path="/15").geturl())
 CELERY_BROKER_URL = REDIS_URL
 CACHES["default"]["LOCATION"] = REDIS_URL
-CACHES["default"]["KEY_PREFIX"] = "okr-test"
+# Per process: two runs on one machine never share cache entries (API quota counters).
+CACHES["default"]["KEY_PREFIX"] = f"okr-test-{os.getpid()}"
+# Quotas far above what a test sends; tests of the quota itself set their own rates.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"api_read": "100000/min", "api_write": "100000/min"}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Losing the last commits of a test database on a crash is fine; waiting on fsync isn't.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
@@ -37,3 +40,5 @@ if env("OKR_TEST_DATABASE_NAME", default=""):
 # One test database per pytest process, so two runs on one machine (say, `make test`
 # while another is still going) never drop each other's database.
 DATABASES["default"]["TEST"] = {"NAME": f"test_okr_{os.getpid()}"}
+
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)

@@ -1,0 +1,41 @@
+"""Shared serializer parts: strict input (unknown or read-only fields are refused, never
+silently ignored: no mass assignment of owner, progress, status or anything computed) and
+the error envelope's schema."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Base for every write serializer."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("Unknown or read-only field; it cannot be set.")] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in the person's language.")
+    code = serializers.CharField(
+        help_text="Stable machine-readable code, e.g. invalid, not_found, throttled."
+    )
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Per field (nested for nested input): the list of messages. Empty when not a field error.",
+    )
+
+
+class PersonSummarySerializer(serializers.Serializer):
+    """A person named in another object (owner, author …): select_related the relation."""
+
+    id = serializers.IntegerField(read_only=True)
+    full_name = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
