@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.views.inbox")),
+    path("", include("accounts.views.api_tokens")),
     path("", include("accounts.views.people")),
     path("", include("accounts.views.teams")),
     path("", include("accounts.views.notification_settings")),

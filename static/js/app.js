@@ -54,6 +54,15 @@
     var dialog = closer.closest("dialog");
     if (dialog) { dialog.close(); dialog.remove(); }
   });
+  // Forms that undo something ask first (e.g. revoking an API token).
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+  // A secret shown once is selected on focus, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("input[data-select-on-focus]")) event.target.select();
+  });
   document.addEventListener("close", function (event) {
     if (event.target.tagName === "DIALOG" && event.target.closest("#dialog-slot")) event.target.remove();
   }, true);
