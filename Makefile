@@ -9,12 +9,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8000
 
-.PHONY: help install run migrate seed test lint format bench messages stop-services clean
+.PHONY: help install run migrate seed test lint format bench fuzz messages stop-services clean
 
 help:
 	@echo "make run            install, migrate, seed demo data, serve web + worker + beat on :$(PORT)"
 	@echo "make test           install, lint (ruff) and run the whole pytest suite"
 	@echo "make bench          run the benchmarks in bench/ (results in bench/results/)"
+	@echo "make fuzz           fuzz every API operation from the OpenAPI schema (schemathesis; FUZZ_EXAMPLES=50)"
 	@echo "make messages       update and compile the Simplified Chinese catalog (locale/)"
 	@echo "make stop-services  stop the embedded PostgreSQL and Redis (data stays in .data/)"
 
@@ -56,6 +57,9 @@ test: lint
 
 bench: install
 	@$(BIN)/python bench/run.py
+
+fuzz: install
+	@DJANGO_SETTINGS_MODULE=config.settings.test FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-50} $(BIN)/python -m pytest tests/api/test_fuzz.py -q -s -p no:logging
 
 messages: install
 	@$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles

@@ -1,0 +1,70 @@
+"""Runs schemathesis over every operation of a loaded schema and collects the outcome
+(operations, cases, failures) instead of stopping at the first failure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode, checks
+from schemathesis.specs.openapi import checks as openapi_checks
+
+CHECKS = [
+    checks.not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_headers_conformance,
+    openapi_checks.response_schema_conformance,
+]
+
+
+@dataclass
+class FuzzSummary:
+    operations: int = 0
+    cases: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    def distinct_failures(self) -> list[str]:
+        return sorted(set(self.failures))
+
+    def line(self) -> str:
+        codes = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
+        return (
+            f"schemathesis: {self.operations} operations, {self.cases} cases, "
+            f"{len(self.failures)} failures (responses {codes})"
+        )
+
+
+def _runner(summary: FuzzSummary, operation, mode, examples: int):
+    @settings(
+        max_examples=examples, deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case):
+        summary.cases += 1
+        response = case.call()
+        summary.statuses[response.status_code] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except Exception as failure:  # every kind of check failure is recorded
+            lines = [line.strip(" |") for line in str(failure).splitlines()]
+            text = " / ".join(line for line in lines if line)[:400]
+            entry = (
+                f"{operation.method.upper()} {operation.path} [{mode.value}] → {response.status_code}: {text}"
+            )
+            summary.failures.append(entry)
+
+    return run
+
+
+def fuzz(schema, *, examples: int, modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)) -> FuzzSummary:
+    summary = FuzzSummary()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        summary.operations += 1
+        for mode in modes:
+            _runner(summary, operation, mode, examples)()
+    return summary
