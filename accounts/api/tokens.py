@@ -50,6 +50,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleV
     """Your API tokens (org admins: everyone's). Tokens are shown once, at creation."""
 
     queryset = ApiToken.objects.none()
+    allow_viewer_writes = True  # their own (read-only) tokens
     serializer_class = ApiTokenSerializer
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication, BasicAuthentication]
     filterset_fields = ["scope"]
