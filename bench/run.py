@@ -9,9 +9,10 @@ development data is never touched; with DATABASE_URL set it uses that database.
 3. reminders over many organisations (bench/reminders.py; built with `manage.py seed_many`
    on first use, sizes from BENCH_ORGS and BENCH_PEOPLE)
 4. web pages: server render time and queries in the "bench" organisation (bench/pages.py)
+5. API: p50/p95 of GET /api/v1/objectives/?expand=key_results (page of 50), bench/api.py
 All end up in latest.json, with one table of figures, targets and pass/fail.
 
-BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders, pages) runs
+BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders, pages, api) runs
 only those; latest.json keeps the other benchmarks' figures from the previous run.
 """
 
@@ -46,10 +47,10 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from bench import pages, provision, recalculation, reminders  # noqa: E402
+from bench import api, pages, provision, recalculation, reminders  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("provision", "recalculation", "reminders", "pages")
+BENCHMARKS = ("provision", "recalculation", "reminders", "pages", "api")
 
 
 def selected() -> set[str]:
@@ -96,10 +97,12 @@ def main() -> None:
         latest["reminders"] = reminders.run()
         print("\n[bench] web pages: server render time in the bench organisation (median of 20)")
         latest["pages"] = pages.run()
+        print("\n[bench] API: objectives with key results, p50/p95 (token auth)")
+        latest["api"] = api.run()
         latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
     finally:  # the table of what was measured, even if a later benchmark failed
-        print_table(result, recalc, latest.get("reminders"), latest.get("pages"))
+        print_table(result, recalc, latest.get("reminders"), latest.get("pages"), latest.get("api"))
         print(f"\n[bench] written to {RESULTS / 'latest.json'}")
 
 
@@ -131,6 +134,9 @@ def run_only(only: set[str]) -> None:
     if "pages" in only:
         print("\n[bench] web pages: server render time in the bench organisation (median of 20)")
         latest["pages"] = pages.run()
+    if "api" in only:
+        print("\n[bench] API: objectives with key results, p50/p95 (token auth)")
+        latest["api"] = api.run()
     latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     latest["machine"] = machine
     latest_path.write_text(json.dumps(latest, indent=2) + "\n")
@@ -139,6 +145,7 @@ def run_only(only: set[str]) -> None:
         latest["recalculation"] if "recalculation" in only else None,
         latest["reminders"] if "reminders" in only else None,
         latest["pages"] if "pages" in only else None,
+        latest["api"] if "api" in only else None,
     )
     print(f"\n[bench] written to {latest_path}")
 
@@ -176,11 +183,20 @@ def page_rows(result: dict) -> list[tuple[str, str, str, bool | None]]:
     ]
 
 
+def api_rows(result: dict) -> list[tuple[str, str, str, bool | None]]:
+    return [
+        (f"api: {name} ({row['queries']} q)", f"{row['p50_ms']:.1f}/{row['p95_ms']:.1f} ms", "p50/p95",
+         row["status"] == 200)
+        for name, row in result["endpoints"].items()
+    ]  # fmt: skip
+
+
 def print_table(
     provision_result: dict | None,
     recalc: dict | None,
     rem: dict | None = None,
     page_result: dict | None = None,
+    api_result: dict | None = None,
 ) -> None:
     rows = []
     if provision_result is not None:
@@ -195,6 +211,8 @@ def print_table(
         rows += reminder_rows(rem)
     if page_result is not None:
         rows += page_rows(page_result)
+    if api_result is not None:
+        rows += api_rows(api_result)
     print()
     print(f"{'benchmark':<40}{'figure':>14}  {'target':<12}{'result':<6}")
     for name, figure, target, passed in rows:
