@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from rest_framework import routers, viewsets
 
+from accounts.selectors import cache_report_ids_for_request
+
 
 def api_router() -> routers.SimpleRouter:
     """Routes with ``<int:pk>`` lookups (documented as integers; anything else is 404)."""
@@ -17,6 +19,13 @@ class VisibleViewSet(viewsets.GenericViewSet):
     ``visible_queryset(user)`` with the selector that shapes the rows (no N+1)."""
 
     lookup_value_converter = "int"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # RequestScopedReportsMiddleware runs before DRF authenticates a token: read the
+        # person's reporting lines once per request here too, not once per row checked.
+        if request.user.is_authenticated:
+            cache_report_ids_for_request(request.user)
 
     def visible_queryset(self, user):
         raise NotImplementedError

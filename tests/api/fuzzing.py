@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
@@ -66,5 +67,10 @@ def fuzz(schema, *, examples: int, modes=(GenerationMode.POSITIVE, GenerationMod
         operation = result.ok()
         summary.operations += 1
         for mode in modes:
-            _runner(summary, operation, mode, examples)()
+            try:
+                _runner(summary, operation, mode, examples)()
+            except Unsatisfiable:
+                # Nothing to make invalid (an operation without parameters or body).
+                if mode != GenerationMode.NEGATIVE:
+                    raise
     return summary
