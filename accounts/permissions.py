@@ -38,3 +38,8 @@ def can_revoke_api_token(user: User, token) -> bool:
 
 def can_list_all_api_tokens(user: User) -> bool:
     return can_manage_organization_settings(user)
+
+
+def can_manage_webhooks(user: User) -> bool:
+    """Register, change, test and delete webhook endpoints, and read their deliveries."""
+    return can_manage_organization_settings(user)

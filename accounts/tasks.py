@@ -30,3 +30,18 @@ def deliver_notification(self, notification_id: int) -> dict:
     from accounts.delivery import deliver
 
     return deliver(notification_id)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def deliver_webhook(self, delivery_id: int, attempt: int = 1) -> str:
+    """Make one attempt of a webhook delivery; when it failed and the schedule allows,
+    queue the next one (same schema, same queue) after the backoff. Stale and repeated
+    messages do nothing, so a redelivered message never sends twice."""
+    from accounts.webhooks_delivery import webhook_delivery_attempt
+
+    outcome = webhook_delivery_attempt(delivery_id=delivery_id, attempt=attempt)
+    if outcome.retry_in is not None:
+        raise self.retry(
+            countdown=outcome.retry_in, kwargs={"delivery_id": delivery_id, "attempt": attempt + 1}
+        )
+    return outcome.state

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.notifications import notify
+from accounts.webhooks import webhook_emit, webhook_emit_many
 from okrs import permissions, scoring
 from okrs.models import CheckIn, Escalation, KeyResult, Objective
 from okrs.recalculation import Clock
@@ -105,6 +106,13 @@ def _open(key_result: KeyResult, level: int, streak: int, now: datetime) -> Esca
         return None
     if level == 2:
         Objective.objects.filter(pk=key_result.objective_id).update(needs_decision=True)
+    webhook_emit("escalation.opened", {
+        "escalation": {
+            "id": escalation.pk, "level": level, "key_result_id": key_result.pk,
+            "objective_id": key_result.objective_id, "behind_check_ins": streak, "opened_at": now,
+            "root_cause_due_at": due,
+        }
+    })  # fmt: skip
     title, body = _message(level, key_result, streak, due)
     for person in _audience(level, key_result):
         notify(
@@ -122,6 +130,13 @@ def _close(
         state=Escalation.State.RESOLVED, resolution=resolution, resolution_note=note, resolved_by=actor,
         resolved_at=now,
     )  # fmt: skip
+    webhook_emit_many("escalation.resolved", [{
+        "escalation": {
+            "id": e.pk, "level": e.level, "key_result_id": e.key_result_id,
+            "objective_id": e.key_result.objective_id, "resolution": resolution, "resolved_at": now,
+            "resolved_by_id": actor.pk if actor else None, "automatic": actor is None,
+        }
+    } for e in escalations])  # fmt: skip
     objectives = {e.key_result.objective_id for e in escalations}
     still_deciding = set(
         Escalation.objects.filter(

@@ -23,6 +23,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.webhooks import webhook_emit, webhook_emit_many, webhook_subscribed
 from okrs import scoring
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, OkrSettings
 from okrs.selectors import okr_settings, organization_timezone
@@ -54,6 +55,20 @@ class Clock:
 
     def cycle_end_epoch(self, start_date, end_date) -> float:
         return scoring.cycle_bounds(start_date, end_date, self.tz)[1].timestamp()
+
+
+STATUS_CHANGED = "key_result.status_changed"
+
+
+def _status_payload(row: tuple) -> dict:
+    """The event's data from (id, objective id, title, status, previous status, progress)."""
+    pk, objective_id, title, status, previous_status, progress = row
+    return {
+        "key_result": {
+            "id": pk, "title": title, "objective_id": objective_id, "status": status,
+            "previous_status": previous_status, "progress": progress,
+        }
+    }  # fmt: skip
 
 
 # --- incremental -------------------------------------------------------------------
@@ -96,8 +111,12 @@ def refresh_key_result(key_result: KeyResult, clock: Clock) -> list[tuple[dateti
         "status": status, "forecast": forecast,
     }  # fmt: skip
     KeyResult.objects.filter(pk=key_result.pk).update(**cached)
+    previous_status = key_result.status
     for field, value in cached.items():
         setattr(key_result, field, value)
+    if status != previous_status:
+        row = (key_result.pk, key_result.objective_id, key_result.title, status, previous_status, progress)
+        webhook_emit(STATUS_CHANGED, _status_payload(row))
     refresh_objective_chain(key_result.objective_id, clock)
     return [(at, value) for at, value, _ in points]
 
@@ -183,7 +202,8 @@ _KEY_RESULTS_SQL = """
         GROUP BY key_result_id
     ),
     measured AS (
-        SELECT k.id, k.kind, l.current, l.confidence, l.effective_at, clk.expected,
+        SELECT k.id, k.kind, k.status AS previous_status, l.current, l.confidence, l.effective_at,
+               clk.expected,
                CASE WHEN l.n >= 2 AND l.slope IS NOT NULL THEN l.my + l.slope * (clk.end_epoch - l.mx) END
                    AS forecast,
                CASE
@@ -226,6 +246,10 @@ _KEY_RESULTS_SQL = """
     WHERE c.id = k.id
       AND (k.current, k.confidence, k.last_check_in_at, k.progress, k.forecast, k.status)
           IS DISTINCT FROM (c.current, c.confidence, c.effective_at, c.progress, c.forecast, c.status)
+"""
+# Only when a webhook listens for status changes: the changed rows' old and new status.
+_KEY_RESULTS_RETURNING = """
+    RETURNING k.id, k.objective_id, k.title, c.status, c.previous_status, c.progress
 """
 
 _OBJECTIVE_STATUS_SQL = """
@@ -299,8 +323,13 @@ def recalculate_all(clock: Clock | None = None) -> dict[str, int]:
                 "INSERT INTO _okr_cycle_clock VALUES (%s, %s, %s)",
                 [(cid, clock.expected(s, e), clock.cycle_end_epoch(s, e)) for cid, s, e in cycles],
             )
-        cursor.execute(_KEY_RESULTS_SQL, params)
+        listening = webhook_subscribed(STATUS_CHANGED)
+        cursor.execute(_KEY_RESULTS_SQL + (_KEY_RESULTS_RETURNING if listening else ""), params)
         changed = cursor.rowcount
+        if listening:
+            webhook_emit_many(STATUS_CHANGED, [
+                _status_payload(row) for row in cursor.fetchall() if row[3] != row[4]
+            ])  # fmt: skip
         if clock.rollup_children:
             cursor.execute(_LEVELS_SQL)
             levels = cursor.fetchall()

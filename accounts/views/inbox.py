@@ -31,6 +31,7 @@ KIND_LABELS = {
     "escalation": gettext_lazy("Escalation"),
     "alignment_proposed": gettext_lazy("Alignment proposed"),
     "alignment_decided": gettext_lazy("Alignment decided"),
+    "webhook_disabled": gettext_lazy("Webhook turned off"),
 }
 
 

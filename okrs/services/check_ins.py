@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.webhooks import webhook_emit
 from okrs import escalations, permissions, scoring
 from okrs.models import CheckIn, Cycle, KeyResult, Objective
 from okrs.recalculation import Clock, refresh_key_result
@@ -78,4 +79,15 @@ def check_in_record(
     clock = Clock.current(now)
     points = refresh_key_result(key_result, clock)
     escalations.evaluate(key_result, points, clock, clock.escalation_threshold)
+    webhook_emit("check_in.created", {
+        "check_in": {
+            "id": check_in.pk, "value": check_in.value, "confidence": check_in.confidence,
+            "effective_at": check_in.effective_at, "created_at": check_in.created_at,
+            "corrects": corrects.pk if corrects else None, "author": {"id": actor.pk, "email": actor.email},
+        },
+        "key_result": {
+            "id": key_result.pk, "title": key_result.title, "objective_id": key_result.objective_id,
+            "current": key_result.current, "progress": key_result.progress, "status": key_result.status,
+        },
+    })  # fmt: skip
     return check_in

@@ -8,10 +8,23 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from accounts.models import User
+from accounts.webhooks import webhook_emit_many
 from okrs import permissions
 from okrs.models import Cycle, KeyResult, Objective
 from okrs.recalculation import Clock, recalculate_all
 from okrs.services.common import require
+
+
+def objective_closed_payload(objective: Objective, *, by_cycle: bool) -> dict:
+    """The ``objective.closed`` webhook event's data."""
+    return {
+        "objective": {
+            "id": objective.pk, "title": objective.title, "cycle_id": objective.cycle_id,
+            "owner_id": objective.owner_id, "team_id": objective.team_id, "score": objective.score,
+            "progress": objective.progress, "status": objective.status,
+        },
+        "closed_with_cycle": by_cycle,
+    }  # fmt: skip
 
 
 def _validate_nesting(cycle: Cycle) -> None:
@@ -84,11 +97,13 @@ def cycle_close(*, cycle: Cycle, actor: User, now: datetime | None = None) -> Cy
     key_results = list(KeyResult.objects.filter(objective__in=objectives))
     for key_result in key_results:
         key_result.score = key_result.progress
+    newly_closed = [o for o in objectives if o.state != Objective.State.CLOSED]
     for objective in objectives:
         objective.score, objective.state = objective.progress, Objective.State.CLOSED
     # Set-based, with one audit-history row per object.
     bulk_update_with_history(key_results, KeyResult, ["score"], default_user=actor)
     bulk_update_with_history(objectives, Objective, ["score", "state"], default_user=actor)
+    webhook_emit_many("objective.closed", [objective_closed_payload(o, by_cycle=True) for o in newly_closed])
     cycle.state = Cycle.State.CLOSED
     cycle.save(update_fields=["state"])
     return cycle

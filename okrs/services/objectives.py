@@ -8,10 +8,12 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from accounts.webhooks import webhook_emit
 from okrs import permissions, scoring
 from okrs.models import Cycle, Initiative, KeyResult, Objective
 from okrs.recalculation import Clock, refresh_key_result, refresh_objective_chain
 from okrs.services.common import raise_if, reject_unknown_fields, require, save_validated
+from okrs.services.cycles import objective_closed_payload
 
 OBJECTIVE_FIELDS = frozenset(
     {
@@ -97,10 +99,14 @@ def objective_update(*, objective: Objective, actor: User, **changes) -> Objecti
     require(permissions.can_edit_objective(actor, objective))
     reject_unknown_fields(changes, OBJECTIVE_FIELDS)
     _require_open(objective.cycle)
+    was_closed = objective.state == Objective.State.CLOSED
     for field, value in changes.items():
         setattr(objective, field, value)
     save_validated(objective, actor)
     refresh_objective_chain(objective.pk, Clock.current())
+    if objective.state == Objective.State.CLOSED and not was_closed:
+        objective.refresh_from_db(fields=["progress", "status"])
+        webhook_emit("objective.closed", objective_closed_payload(objective, by_cycle=False))
     return objective
 
 

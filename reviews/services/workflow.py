@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.webhooks import webhook_emit
 from okrs.services.common import raise_if, require
 from reviews import permissions
 from reviews.models import Review, ReviewCycle, ReviewKeyResultScore
@@ -88,12 +89,21 @@ def review_submit_self(
                 errors[field] = _("Describe the problem, what you found out and your answer.")
     raise_if(errors)
 
+    resubmitted = review.state == Review.State.SELF_SUBMITTED
     for field, value in texts.items():
         setattr(review, field, value)
     review.self_score = float(self_score)
     review.state, review.submitted_at = Review.State.SELF_SUBMITTED, timezone.now()
     _apply_key_result_scores(rows, key_result_scores, "self_score")
-    return _save(review)
+    review = _save(review)
+    webhook_emit("review.submitted", {
+        "review": {
+            "id": review.pk, "review_cycle_id": review.review_cycle_id, "objective_id": review.objective_id,
+            "participant_id": review.participant_id, "manager_id": review.manager_id,
+            "self_score": review.self_score, "submitted_at": review.submitted_at, "resubmitted": resubmitted,
+        }
+    })  # fmt: skip
+    return review
 
 
 @transaction.atomic
