@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("accounts.views.people")),
     path("", include("accounts.views.teams")),
     path("", include("accounts.views.notification_settings")),
+    path("", include("accounts.views.imports")),
+    path("", include("accounts.views.webhooks")),
 ]

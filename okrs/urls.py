@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("okrs.views.kpis")),
     path("", include("okrs.views.health")),
     path("", include("okrs.views.settings")),
+    path("", include("okrs.views.imports")),
 ]

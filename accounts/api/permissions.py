@@ -23,7 +23,9 @@ class IsActiveAndTokenScopeAllows(BasePermission):
             return True
         token = request.auth
         if isinstance(token, ApiToken) and token.scope != ApiToken.Scope.READ_WRITE:
-            self.message = _("This token is read-only; create a token with the read_write scope to make changes.")
+            self.message = _(
+                "This token is read-only; create a token with the read_write scope to make changes."
+            )
             return False
         if not can_write(user) and not getattr(view, "allow_viewer_writes", False):
             self.message = _("Viewers can look at everything they may see but change nothing.")

@@ -227,6 +227,8 @@ REST_FRAMEWORK = {
 # Webhook targets on loopback / private / link-local addresses are refused (SSRF guard);
 # development and tests allow them so a local receiver can be used.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# First webhook retry delay in seconds (doubling up to an hour); a test worker shortens it.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "OKR platform API",
@@ -245,7 +247,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewStateEnum": "reviews.models.Review.State",
+        "ReviewCycleStateEnum": "reviews.models.ReviewCycle.State",
+        "ReviewCycleKindEnum": "reviews.models.ReviewCycle.Kind",
+        "CycleStateEnum": "okrs.models.Cycle.State",
+        "CycleKindEnum": "okrs.models.Cycle.Kind",
+        "ObjectiveStateEnum": "okrs.models.Objective.State",
+        "ObjectiveKindEnum": "okrs.models.Objective.Kind",
+        "KeyResultKindEnum": "okrs.models.KeyResult.Kind",
+    },
 }
 
 LOGGING = {
