@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
@@ -49,6 +51,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
         template_ensure()
         seed_demo()
         connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_at_start():
+    # A request to a Chinese-speaking organisation leaves its language active in this
+    # thread; each test starts in the platform's default language.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

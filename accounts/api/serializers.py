@@ -39,3 +39,16 @@ class PersonSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     full_name = serializers.CharField(read_only=True)
     email = serializers.EmailField(read_only=True)
+
+
+class PlausibleDateTimeField(serializers.DateTimeField):
+    """A moment from 1970 to 2200: anything else is a typo, and very old dates would come
+    back with local-mean-time offsets that are not valid ISO 8601."""
+
+    default_error_messages = {"implausible": _("Give a date and time between 1970 and 2200.")}
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if not 1970 <= moment.year <= 2200:
+            self.fail("implausible")
+        return moment

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.authentication import ApiTokenAuthentication
-from accounts.api.serializers import StrictInputSerializer
+from accounts.api.serializers import PlausibleDateTimeField, StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import ApiToken
 from accounts.selectors_api_tokens import api_tokens_visible_to
@@ -43,7 +43,7 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 class ApiTokenCreateSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=100)
     scope = serializers.ChoiceField(choices=ApiToken.Scope.choices, default=ApiToken.Scope.READ)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = PlausibleDateTimeField(required=False, allow_null=True)
 
 
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewSet):

@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from accounts.api.idempotency import idempotent
-from accounts.api.serializers import StrictInputSerializer
+from accounts.api.serializers import PlausibleDateTimeField, StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import User
 from okrs.api.filters import KpiFilter, KpiReadingFilter
@@ -37,7 +37,7 @@ class KpiCreateSerializer(StrictInputSerializer):
 
 class KpiReadingCreateSerializer(StrictInputSerializer):
     value = serializers.FloatField()
-    at = serializers.DateTimeField(
+    at = PlausibleDateTimeField(
         required=False, allow_null=True, default=None, help_text="When it was measured (default: now)."
     )
 

@@ -38,19 +38,19 @@ class FuzzSummary:
         )
 
 
-def _runner(summary: FuzzSummary, operation, mode, examples: int):
+def _runner(summary: FuzzSummary, operation, mode, examples: int, path_parameters: dict | None):
     @settings(
         max_examples=examples, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck),
     )  # fmt: skip
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case):
         summary.cases += 1
         response = case.call()
         summary.statuses[response.status_code] += 1
         try:
             case.validate_response(response, checks=CHECKS)
-        except Exception as failure:  # every kind of check failure is recorded
+        except (Exception, BaseExceptionGroup) as failure:  # every kind of check failure is recorded
             lines = [line.strip(" |") for line in str(failure).splitlines()]
             text = " / ".join(line for line in lines if line)[:400]
             entry = (
@@ -61,14 +61,23 @@ def _runner(summary: FuzzSummary, operation, mode, examples: int):
     return run
 
 
-def fuzz(schema, *, examples: int, modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)) -> FuzzSummary:
+def fuzz(
+    schema,
+    *,
+    examples: int,
+    modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+    path_parameters: dict | None = None,
+) -> FuzzSummary:
+    """``path_parameters`` fixes path parameters by name (where an operation has them)."""
     summary = FuzzSummary()
     for result in schema.get_all_operations():
         operation = result.ok()
         summary.operations += 1
+        names = {parameter.name for parameter in operation.path_parameters}
+        fixed = {k: v for k, v in (path_parameters or {}).items() if k in names} or None
         for mode in modes:
             try:
-                _runner(summary, operation, mode, examples)()
+                _runner(summary, operation, mode, examples, fixed)()
             except Unsatisfiable:
                 # Nothing to make invalid (an operation without parameters or body).
                 if mode != GenerationMode.NEGATIVE:
