@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import ApiToken
 
@@ -12,7 +13,7 @@ EXPIRY_CHOICES = [
     ("30", _("In 30 days")),
     ("90", _("In 90 days")),
     ("365", _("In a year")),
-    ("never", _("Never")),
+    ("never", pgettext_lazy("token expiry", "Never")),
 ]
 
 

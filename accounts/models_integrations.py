@@ -6,6 +6,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApiToken(models.Model):
@@ -14,8 +15,8 @@ class ApiToken(models.Model):
     found (and valid) only on that organisation's host."""
 
     class Scope(models.TextChoices):
-        READ = "read", _("Read")
-        READ_WRITE = "read_write", _("Read and write")
+        READ = "read", pgettext_lazy("API token scope", "Read")
+        READ_WRITE = "read_write", pgettext_lazy("API token scope", "Read and write")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)

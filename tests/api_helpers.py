@@ -45,3 +45,11 @@ def count_queries(call):
     with CaptureQueriesContext(connection) as queries:
         result = call()
     return result, len(queries.captured_queries)
+
+
+def tenant(organization: Organization, fn):
+    """``fn()`` inside ``organization``'s schema; back to public afterwards."""
+    with tenant_context(organization):
+        result = fn()
+    connection.set_schema_to_public()
+    return result

@@ -10,6 +10,7 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api.filters import StrictBooleanFilter
 from accounts.api.serializers_people import InboxItemSerializer, MarkedReadSerializer, refuse_input
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.inbox import inbox_mark_read
@@ -17,7 +18,7 @@ from accounts.models import InboxItem
 
 
 class InboxFilter(filters.FilterSet):
-    unread = filters.BooleanFilter(
+    unread = StrictBooleanFilter(
         field_name="read_at", lookup_expr="isnull", help_text="true: unread entries only; false: read ones."
     )
     kind = filters.CharFilter(max_length=32, help_text="e.g. checkin_due, review_due, feedback_requested.")

@@ -5,21 +5,20 @@ same rules hold (the last org admin keeps their role, no circular reporting line
 
 from __future__ import annotations
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import path
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
+from accounts.api.filters import IdFilter, StrictBooleanFilter
 from accounts.api.serializers_people import (
     MeSerializer,
     TeamCreateSerializer,
@@ -43,20 +42,6 @@ from accounts.services import (
     user_update,
 )
 
-MAX_ID = 2**63 - 1  # ids are bigints; anything larger names nothing
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(filters.NumberFilter):
-    """An object id: a whole number (``1.5`` or ``x`` is a 400, not a rounded match)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
 
 def _require(allowed: bool, message: str) -> None:
     """Refuse before reading the input, as the settings pages do (403, whatever was sent);
@@ -71,7 +56,7 @@ def _require(allowed: bool, message: str) -> None:
 class UserFilter(filters.FilterSet):
     team = IdFilter(field_name="team_id", help_text="Team id: its members (not its sub-teams').")
     role = filters.ChoiceFilter(choices=User.Role.choices)
-    is_active = filters.BooleanFilter(help_text="false: deactivated people only.")
+    is_active = StrictBooleanFilter(help_text="false: deactivated people only.")
     manager = IdFilter(field_name="manager_id", help_text="Manager's user id: their direct reports.")
     q = filters.CharFilter(method="search", max_length=200, help_text="Part of the name or e-mail address.")
 
@@ -156,7 +141,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewS
 
 class TeamFilter(filters.FilterSet):
     parent = IdFilter(field_name="parent_id", help_text="Parent team id: its direct sub-teams.")
-    top_level = filters.BooleanFilter(
+    top_level = StrictBooleanFilter(
         field_name="parent", lookup_expr="isnull", help_text="true: only teams at the top of the tree."
     )
 

@@ -42,13 +42,14 @@ class PersonSummarySerializer(serializers.Serializer):
 
 
 class PlausibleDateTimeField(serializers.DateTimeField):
-    """A moment from 1970 to 2200: anything else is a typo, and very old dates would come
-    back with local-mean-time offsets that are not valid ISO 8601."""
+    """A moment from 1970 to 9000: anything else is a typo; very old dates would come
+    back with local-mean-time offsets that are not valid ISO 8601, and the year 9999 can
+    overflow when shown in a time zone east of UTC."""
 
-    default_error_messages = {"implausible": _("Give a date and time between 1970 and 2200.")}
+    default_error_messages = {"implausible": _("Give a date and time between 1970 and 9000.")}
 
     def to_internal_value(self, value):
         moment = super().to_internal_value(value)
-        if not 1970 <= moment.year <= 2200:
+        if not 1970 <= moment.year <= 9000:
             self.fail("implausible")
         return moment

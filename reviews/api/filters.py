@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 
-from accounts.api.people import IdFilter
+from accounts.api.filters import IdFilter, StrictBooleanFilter
 from reviews.models import PeerFeedbackRequest, Review, ReviewCycle
 
 
@@ -36,7 +36,7 @@ class ReviewFilter(filters.FilterSet):
 
 
 class PeerFeedbackRequestFilter(filters.FilterSet):
-    answered = filters.BooleanFilter(
+    answered = StrictBooleanFilter(
         field_name="answered_at", lookup_expr="isnull", exclude=True,
         help_text="false: requests still waiting for your answer.",
     )  # fmt: skip

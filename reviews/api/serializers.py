@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.people import MAX_ID
+from accounts.api.filters import MAX_ID
 from accounts.api.serializers import PersonSummarySerializer, StrictInputSerializer
 from accounts.models import User
 from reviews.api.common import shows_review_scores

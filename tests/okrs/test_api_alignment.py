@@ -4,13 +4,11 @@ decide; propose / accept / decline / withdraw through the alignment services."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from okrs.models import AlignmentProposal, Cycle, KeyResult, Objective
 from okrs.services.alignment import alignment_propose
-from tests.api_helpers import count_queries, session_api, token_api
+from tests.api_helpers import count_queries, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +18,6 @@ SRE, GROWTH_LEAD, ANALYST, CEO, VIEWER = (
     "board@acme.example",
 )  # fmt: skip
 REFERRALS = "Referral sign-ups from 3k to 9k a month"  # a KR of the growth lead's objective
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def sre_objective(organization, *, visibility: str = "organization") -> Objective:

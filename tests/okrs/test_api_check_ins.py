@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from accounts.models import IdempotencyRecord, User
 from okrs.models import CheckIn, KeyResult, Objective
-from tests.api_helpers import count_queries, session_api, token_api
+from tests.api_helpers import count_queries, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +21,6 @@ SRE, LEAD, ANALYST, CEO, VIEWER = (
 )  # fmt: skip
 REPEATS = "Repeat incidents from 12 to 2 per month"  # the SRE's key result (decrease, 12 → 2)
 RUNBOOKS = "Runbooks for the top 20 alerts published"  # the SRE's milestone
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def kr_titled(organization, title: str) -> KeyResult:

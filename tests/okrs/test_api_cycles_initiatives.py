@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
-from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from okrs.models import Cycle, Initiative, KeyResult, Objective
-from tests.api_helpers import count_queries, session_api, token_api
+from tests.api_helpers import count_queries, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +18,6 @@ LEAD, SRE, ANALYST, CEO, VIEWER = (
     "board@acme.example",
 )  # fmt: skip
 DEPLOY_TIME = "Deploy time from 40 to 10 minutes"  # the platform lead's KR, with one initiative
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def initiative_rows(organization) -> list[tuple]:

@@ -7,12 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from okrs.models import Escalation, KeyResult, Objective
-from tests.api_helpers import count_queries, session_api, token_api
+from tests.api_helpers import count_queries, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +20,6 @@ LEAD, CTO, SRE, ANALYST, VIEWER = (
     "platform.lead@acme.example", "cto@acme.example", "sre@acme.example", "analyst@acme.example",
     "board@acme.example",
 )  # fmt: skip
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def escalation(organization, level: int = 1) -> Escalation:

@@ -8,14 +8,12 @@ from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django_tenants.utils import tenant_context
 from openpyxl import load_workbook
 
 from accounts.models import ApiToken, User
 from okrs.models import AlignmentProposal, Cycle, KeyResult, Objective
 from okrs.services.objectives import key_result_create, objective_create
-from tests.api_helpers import api_client, count_queries, make_token, session_api, token_api
+from tests.api_helpers import api_client, count_queries, make_token, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +31,6 @@ GOOD = HEADER + (
     "O1,,,,Flaky tests from 30 to 3,decrease,30,3\n"
     "O2,Fewer pages,sre@acme.example,O1,,,,\n"
 )
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def quarter_of(organization) -> Cycle:

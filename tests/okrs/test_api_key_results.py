@@ -4,12 +4,10 @@ create / PATCH through the key result services (whoever may edit the objective).
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from okrs.models import Cycle, KeyResult, Objective
-from tests.api_helpers import count_queries, session_api, token_api
+from tests.api_helpers import count_queries, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -18,13 +16,6 @@ SRE, LEAD, ANALYST, CEO, VIEWER = (
     "sre@acme.example", "platform.lead@acme.example", "analyst@acme.example", "ceo@acme.example",
     "board@acme.example",
 )  # fmt: skip
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def objective_titled(organization, title_start: str) -> Objective:

@@ -7,25 +7,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from okrs.models import KeyResult, Kpi, KpiReading, Objective
-from tests.api_helpers import count_queries, session_api, token_api
+from tests.api_helpers import count_queries, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/kpis/"
 CTO, SRE, CEO, VIEWER = "cto@acme.example", "sre@acme.example", "ceo@acme.example", "board@acme.example"
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def kpi_named(organization, name: str) -> Kpi:

@@ -7,14 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from accounts.models import Team, User
 from okrs.models import AlignmentProposal, Cycle, Escalation, KeyResult, Kpi, Objective
 from okrs.selectors import objectives_visible_to
-from tests.api_helpers import api_client, count_queries, session_api, token_api
+from tests.api_helpers import api_client, count_queries, session_api, tenant, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +21,6 @@ SRE, LEAD, ANALYST, CEO, VIEWER = (
     "sre@acme.example", "platform.lead@acme.example", "analyst@acme.example", "ceo@acme.example",
     "board@acme.example",
 )  # fmt: skip
-
-
-def tenant(organization, fn):
-    with tenant_context(organization):
-        result = fn()
-    connection.set_schema_to_public()
-    return result
 
 
 def person(organization, email: str) -> User:
