@@ -45,3 +45,11 @@ def deliver_webhook(self, delivery_id: int, attempt: int = 1) -> str:
             countdown=outcome.retry_in, kwargs={"delivery_id": delivery_id, "attempt": attempt + 1}
         )
     return outcome.state
+
+
+@shared_task(acks_late=True)
+def resend_stranded_webhooks() -> int:
+    """Queue again the deliveries of this schema whose message was lost or never sent."""
+    from accounts.webhooks_delivery import webhook_deliveries_resend_stranded
+
+    return webhook_deliveries_resend_stranded()

@@ -22,6 +22,7 @@ import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
@@ -282,3 +283,32 @@ def _disable(endpoint: WebhookEndpoint, *, now: datetime) -> None:
                 ) % {"since": endpoint.failing_since.strftime("%Y-%m-%d %H:%M")},
                 link=f"/settings/webhooks/{endpoint.pk}/", now=now,
             )  # fmt: skip
+
+
+# A delivery whose message never reached the broker (Redis down at commit) or was lost
+# is sent again by the sweep once it is this late.
+STRANDED_AFTER = timedelta(minutes=5)
+
+
+def webhook_deliveries_resend_stranded(*, now: datetime | None = None) -> int:
+    """Queue again every delivery that should have been attempted by now but was not: a
+    first attempt never made, or a retry whose time passed long ago. The attempt number
+    travels with the message, so one that was only late does nothing when it arrives."""
+    from accounts.tasks import deliver_webhook  # tasks import the delivery code
+
+    now = now or timezone.now()
+    late = now - STRANDED_AFTER
+    stranded = list(
+        WebhookDelivery.objects.filter(
+            Q(state=WebhookDelivery.State.PENDING, last_attempt_at__isnull=True, created_at__lt=late)
+            | Q(state=WebhookDelivery.State.RETRYING, next_attempt_at__lt=late)
+        ).values_list("pk", "attempts")[:1000]
+    )
+    schema = connection.schema_name
+    for delivery_id, attempts in stranded:
+        deliver_webhook.apply_async(
+            kwargs={"delivery_id": delivery_id, "attempt": attempts + 1}, headers={"_schema_name": schema}
+        )
+    if stranded:
+        logger.warning("%s: %d stranded webhook deliveries queued again", schema, len(stranded))
+    return len(stranded)

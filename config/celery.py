@@ -25,6 +25,10 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.dispatch_reminders",
         "schedule": crontab(minute="*/15"),
     },
+    "resend-stranded-webhooks": {
+        "task": "tenants.tasks.dispatch_resend_stranded_webhooks",
+        "schedule": crontab(minute="*/10"),
+    },
     "recalculate-scores": {
         "task": "tenants.tasks.dispatch_recalculate_scores",
         "schedule": crontab(minute=5, hour=0),

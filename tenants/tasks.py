@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from accounts.tasks import clear_expired_sessions
+from accounts.tasks import clear_expired_sessions, resend_stranded_webhooks
 from okrs.tasks import recalculate_scores
 from reviews.tasks import send_reminders
 from tenants.dispatch import dispatch_to_organizations
@@ -28,3 +28,10 @@ def dispatch_reminders(jitter_seconds: int = 60, now_iso: str | None = None) -> 
     return dispatch_to_organizations(
         send_reminders, jitter_seconds=jitter_seconds, kwargs={"now_iso": now_iso}
     )
+
+
+@shared_task
+def dispatch_resend_stranded_webhooks(jitter_seconds: int = 60) -> int:
+    """Every 10 minutes, in public: each organisation queues again the webhook deliveries
+    whose message never reached the broker (e.g. Redis was down when the change committed)."""
+    return dispatch_to_organizations(resend_stranded_webhooks, jitter_seconds=jitter_seconds)

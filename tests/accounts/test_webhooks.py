@@ -15,6 +15,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts import webhooks, webhooks_delivery
 from accounts.models import InboxItem, Notification, User, WebhookDelivery, WebhookEndpoint
@@ -35,6 +36,7 @@ from accounts.webhooks_delivery import (
     http_post,
     retry_delay,
     signature,
+    webhook_deliveries_resend_stranded,
     webhook_delivery_attempt,
 )
 from okrs.escalations import escalation_resolve
@@ -663,3 +665,30 @@ def test_an_admin_deactivated_meanwhile_gets_no_notice(people, endpoint):
         people.ceo.pk
     ]
     assert not Notification.objects.filter(user=admin2).exists()
+
+
+# --- stranded deliveries ---------------------------------------------------------------------
+
+
+def test_deliveries_whose_message_was_lost_are_queued_again_once(people, endpoint, sent):
+    (delivery,) = webhook_emit("check_in.created", {"check_in": {"id": 1}})
+    now = timezone.now()
+
+    assert webhook_deliveries_resend_stranded(now=now) == 0  # not late yet
+    assert webhook_deliveries_resend_stranded(now=now + timedelta(minutes=6)) == 1
+    assert sent[-1] == {
+        "kwargs": {"delivery_id": delivery.pk, "attempt": 1},
+        "headers": {"_schema_name": connection.schema_name},
+    }
+
+    # The resent first attempt fails: a retry is due; if its message is lost too, it is resent
+    # as attempt 2, and the late original message of attempt 1 does nothing.
+    webhook_delivery_attempt(delivery_id=delivery.pk, attempt=1, now=now, send=Receiver(503))
+    delivery.refresh_from_db()
+    assert delivery.state == WebhookDelivery.State.RETRYING
+    assert webhook_deliveries_resend_stranded(now=delivery.next_attempt_at + timedelta(minutes=6)) == 1
+    assert sent[-1]["kwargs"] == {"delivery_id": delivery.pk, "attempt": 2}
+    assert webhook_delivery_attempt(delivery_id=delivery.pk, attempt=1, send=Receiver(200)).state == "skipped"
+
+    webhook_delivery_attempt(delivery_id=delivery.pk, attempt=2, send=Receiver(200))
+    assert webhook_deliveries_resend_stranded(now=now + timedelta(days=1)) == 0
