@@ -38,7 +38,7 @@ class FuzzSummary:
         )
 
 
-def _runner(summary: FuzzSummary, operation, mode, examples: int, path_parameters: dict | None):
+def _runner(summary: FuzzSummary, operation, mode, examples: int, path_parameters: dict | None, before_each):
     @settings(
         max_examples=examples, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck),
@@ -46,6 +46,8 @@ def _runner(summary: FuzzSummary, operation, mode, examples: int, path_parameter
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case):
         summary.cases += 1
+        if before_each is not None:
+            before_each()
         response = case.call()
         summary.statuses[response.status_code] += 1
         try:
@@ -67,8 +69,10 @@ def fuzz(
     examples: int,
     modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
     path_parameters: dict | None = None,
+    before_each=None,
 ) -> FuzzSummary:
-    """``path_parameters`` fixes path parameters by name (where an operation has them)."""
+    """``path_parameters`` fixes path parameters by name (where an operation has them);
+    ``before_each()`` runs before every case (e.g. to undo the fuzzer revoking its own token)."""
     summary = FuzzSummary()
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -77,7 +81,7 @@ def fuzz(
         fixed = {k: v for k, v in (path_parameters or {}).items() if k in names} or None
         for mode in modes:
             try:
-                _runner(summary, operation, mode, examples, fixed)()
+                _runner(summary, operation, mode, examples, fixed, before_each)()
             except Unsatisfiable:
                 # Nothing to make invalid (an operation without parameters or body).
                 if mode != GenerationMode.NEGATIVE:

@@ -14,6 +14,7 @@ from django.core import signals
 from django.db import close_old_connections, connection
 from django_tenants.utils import tenant_context
 
+from accounts.models import ApiToken
 from config.wsgi import application
 from okrs.models import Kpi, Objective
 from tests.api.fuzzing import fuzz
@@ -35,6 +36,18 @@ def keep_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+def _revive_tokens(acme):
+    """The fuzzer may revoke its own token (POST /tokens/{id}/revoke/); undo that before each
+    case so every case runs signed in."""
+
+    def revive():
+        with tenant_context(acme):
+            ApiToken.objects.filter(revoked_at__isnull=False).update(revoked_at=None)
+        connection.set_schema_to_public()
+
+    return revive
+
+
 def _schema(acme):
     secret = make_token(acme, "ceo@acme.example")
     schema = schemathesis.openapi.from_wsgi(
@@ -54,7 +67,7 @@ def _check(summary, label: str) -> None:
 
 
 def test_every_operation_holds_up_under_generated_input(acme, keep_connection):
-    _check(fuzz(_schema(acme), examples=EXAMPLES), "generated ids")
+    _check(fuzz(_schema(acme), examples=EXAMPLES, before_each=_revive_tokens(acme)), "generated ids")
 
 
 def test_every_operation_holds_up_on_existing_objects(acme, keep_connection):
@@ -64,5 +77,10 @@ def test_every_operation_holds_up_on_existing_objects(acme, keep_connection):
         kpi = Kpi.objects.order_by("id").values_list("id", flat=True).first()
         objective = Objective.objects.order_by("id").values_list("id", flat=True).first()
     connection.set_schema_to_public()
-    summary = fuzz(_schema(acme), examples=EXAMPLES, path_parameters={"id": objective, "kpi_id": kpi})
+    summary = fuzz(
+        _schema(acme),
+        examples=EXAMPLES,
+        path_parameters={"id": objective, "kpi_id": kpi},
+        before_each=_revive_tokens(acme),
+    )
     _check(summary, "existing ids")
