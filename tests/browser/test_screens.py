@@ -17,6 +17,9 @@ PAGES = [
     ("inbox", "/inbox/"),
     ("settings-people", "/settings/"),
     ("settings-cycles", "/settings/cycles/"),
+    ("settings-import", "/settings/import/"),
+    ("settings-webhooks", "/settings/webhooks/"),
+    ("api-tokens", "/api-tokens/"),
 ]
 
 
