@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import ApiToken, User
-from tests.api_helpers import api_client, make_token, session_api, token_api
+from tests.api_helpers import api_client, count_queries, make_token, session_api, token_api
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +177,23 @@ def _basic(email: str, password: str) -> str:
     import base64
 
     return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
+
+
+def test_token_list_takes_the_same_queries_for_10_and_100_rows(acme):
+    with tenant_context(acme):
+        people = list(User.objects.filter(is_active=True).order_by("id")[:5])
+        ApiToken.objects.bulk_create(
+            ApiToken(user=people[n % 5], name=f"t{n}", prefix=f"okr_{n:08d}", digest=f"{n:064d}")
+            for n in range(120)
+        )
+    client = session_api(acme, "ceo@acme.example")
+
+    counts = {}
+    for size in (10, 100):
+        response, counts[size] = count_queries(
+            lambda size=size: client.get(f"/api/v1/tokens/?page_size={size}")
+        )
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == size
+
+    assert counts[10] == counts[100] == 6
