@@ -27,9 +27,6 @@ class VisibleViewSet(viewsets.GenericViewSet):
         if request.user.is_authenticated:
             cache_report_ids_for_request(request.user)
 
-    def visible_queryset(self, user):
-        raise NotImplementedError
-
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
