@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker):
+    assert connection.settings_dict["NAME"].startswith("test_okr"), "never run the worker on the dev database"
     app.control.purge()
     environment = {
         **os.environ,
@@ -88,6 +89,13 @@ def wait_until(predicate, seconds=30.0) -> bool:
             return True
         time.sleep(0.2)
     return predicate()
+
+
+def test_the_test_database_is_used(db):
+    """Needs ``db``: pytest-django creates the test database only when a collected test
+    asks for it, so without this the worker tests run alone would use the development
+    database (the worker fixture refuses to)."""
+    assert connection.settings_dict["NAME"].startswith("test_okr")
 
 
 def test_dispatcher_runs_the_task_in_each_serving_organisations_schema(worker, committed):
