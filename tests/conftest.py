@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import pytest_django.fixtures as pytest_django_fixtures
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -18,6 +19,20 @@ from accounts.models import User
 from tenants.demo import DEMO_PASSWORD, seed_demo
 from tenants.models import Domain, Organization
 from tenants.services import template_ensure
+
+_databases_for_setup = pytest_django_fixtures._get_databases_for_setup
+
+
+def _always_with_the_default_database(items):
+    """pytest-django sets up the test database only when a collected test asks for ``db``.
+    Worker and browser tests reach it from other processes without asking, so run alone
+    they would have used the development database: this suite always sets it up (pinned
+    pytest-django 4.14; the guard in django_db_setup below catches a change)."""
+    aliases, serialized = _databases_for_setup(items)
+    return aliases | {"default"}, serialized
+
+
+pytest_django_fixtures._get_databases_for_setup = _always_with_the_default_database
 
 
 def _pid_alive(pid: int) -> bool:
@@ -43,6 +58,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    # pytest-django creates the test database only when a collected test asks for ``db``;
+    # never seed (or let a worker use) the development database instead.
+    if not connection.settings_dict["NAME"].startswith("test_okr"):
+        pytest.fail("No test database was set up: select at least one test that uses `db`.")
     with django_db_blocker.unblock():
         public, _ = Organization.objects.get_or_create(
             schema_name="public", defaults={"name": "Platform", "slug": "_public"}
