@@ -10,9 +10,10 @@ development data is never touched; with DATABASE_URL set it uses that database.
    on first use, sizes from BENCH_ORGS and BENCH_PEOPLE)
 4. web pages: server render time and queries in the "bench" organisation (bench/pages.py)
 5. API: p50/p95 of GET /api/v1/objectives/?expand=key_results (page of 50), bench/api.py
+6. health snapshots: `refresh_health` over the reminders benchmark's organisations (bench/health.py)
 All end up in latest.json, with one table of figures, targets and pass/fail.
 
-BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders, pages, api) runs
+BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders, pages, api, health) runs
 only those; latest.json keeps the other benchmarks' figures from the previous run.
 """
 
@@ -47,10 +48,10 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from bench import api, pages, provision, recalculation, reminders  # noqa: E402
+from bench import api, health, pages, provision, recalculation, reminders  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("provision", "recalculation", "reminders", "pages", "api")
+BENCHMARKS = ("provision", "recalculation", "reminders", "pages", "api", "health")
 
 
 def selected() -> set[str]:
@@ -99,10 +100,19 @@ def main() -> None:
         latest["pages"] = pages.run()
         print("\n[bench] API: objectives with key results, p50/p95 (token auth)")
         latest["api"] = api.run()
+        print("\n[bench] health snapshots over many organisations")
+        latest["health"] = health.run()
         latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
     finally:  # the table of what was measured, even if a later benchmark failed
-        print_table(result, recalc, latest.get("reminders"), latest.get("pages"), latest.get("api"))
+        print_table(
+            result,
+            recalc,
+            latest.get("reminders"),
+            latest.get("pages"),
+            latest.get("api"),
+            health_result=latest.get("health"),
+        )
         print(f"\n[bench] written to {RESULTS / 'latest.json'}")
 
 
@@ -137,6 +147,9 @@ def run_only(only: set[str]) -> None:
     if "api" in only:
         print("\n[bench] API: objectives with key results, p50/p95 (token auth)")
         latest["api"] = api.run()
+    if "health" in only:
+        print("\n[bench] health snapshots over many organisations")
+        latest["health"] = health.run()
     latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     latest["machine"] = machine
     latest_path.write_text(json.dumps(latest, indent=2) + "\n")
@@ -146,6 +159,7 @@ def run_only(only: set[str]) -> None:
         latest["reminders"] if "reminders" in only else None,
         latest["pages"] if "pages" in only else None,
         latest["api"] if "api" in only else None,
+        health_result=latest["health"] if "health" in only else None,
     )
     print(f"\n[bench] written to {latest_path}")
 
@@ -197,6 +211,8 @@ def print_table(
     rem: dict | None = None,
     page_result: dict | None = None,
     api_result: dict | None = None,
+    *,
+    health_result: dict | None = None,
 ) -> None:
     rows = []
     if provision_result is not None:
@@ -213,6 +229,8 @@ def print_table(
         rows += page_rows(page_result)
     if api_result is not None:
         rows += api_rows(api_result)
+    if health_result is not None:
+        rows += health.rows(health_result)
     print()
     print(f"{'benchmark':<40}{'figure':>14}  {'target':<12}{'result':<6}")
     for name, figure, target, passed in rows:

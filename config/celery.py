@@ -29,6 +29,10 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.dispatch_resend_stranded_webhooks",
         "schedule": crontab(minute="*/10"),
     },
+    "refresh-health": {
+        "task": "tenants.tasks.dispatch_refresh_health",
+        "schedule": crontab(minute=35),
+    },
     "recalculate-scores": {
         "task": "tenants.tasks.dispatch_recalculate_scores",
         "schedule": crontab(minute=5, hour=0),

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Team, User
 from accounts.services import team_create, user_create
 from okrs import demo as okr_demo
 from reviews import demo as review_demo
-from tenants.models import Organization
+from tenants.health import health_snapshot_take
+from tenants.models import HealthSnapshot, Organization
 from tenants.services import organization_provision, organization_url
 
 DEMO_PASSWORD = "okr-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
@@ -103,6 +107,7 @@ def seed_demo() -> DemoSummary:
             ).organization  # fmt: skip
             created.append(slug)
         seed_organization(organization, objectives=objectives, password_hash=password_hash)
+        seed_health_trend(organization)
         urls[slug] = organization_url(organization)
     return DemoSummary(created=created, urls=urls)
 
@@ -115,3 +120,65 @@ def seed_organization(organization: Organization, *, objectives, password_hash: 
         _ensure_people(domain, password_hash or make_password(DEMO_PASSWORD))
         okr_demo.seed_okrs(domain=domain, objectives=objectives)
         review_demo.seed_reviews(domain=domain, language=organization.language)
+
+
+HEALTH_TREND_WEEKS = 6
+
+
+def seed_health_trend(organization: Organization, *, now: datetime | None = None) -> int:
+    """A few weeks of health snapshots for the portal's sparkline: a real snapshot taken now
+    and weekly ones before it, derived from it with plausible changes (deterministic per
+    organisation). Only when the organisation has no snapshot yet (idempotent); returns how
+    many were written."""
+    if HealthSnapshot.objects.filter(organization=organization).exists():
+        return 0
+    now = now or timezone.now()
+    real = health_snapshot_take(organization, now=now)
+    rng = random.Random(organization.slug)  # noqa: S311 - demo figures, not security
+    earlier = [_earlier_snapshot(real, weeks, rng) for weeks in range(HEALTH_TREND_WEEKS - 1, 0, -1)]
+    HealthSnapshot.objects.bulk_create(earlier)
+    return len(earlier) + 1
+
+
+def _earlier_snapshot(real: HealthSnapshot, weeks: int, rng: random.Random) -> HealthSnapshot:
+    """``real`` as it might have looked ``weeks`` weeks earlier: fewer KRs done or on track
+    (more not started yet), discipline and escalations wobbling."""
+    taken_at = real.taken_at - timedelta(weeks=weeks)
+    counts = {field: getattr(real, field) for field in HealthSnapshot.STATUS_FIELDS}
+    # Earlier in the cycle, some of today's done / on-track KRs had not started yet.
+    to_move = round(real.key_results_in_cycle * 0.08 * weeks)
+    for source in ("kr_done", "kr_on_track", "kr_at_risk"):
+        moved = min(to_move, counts[source])
+        counts[source] -= moved
+        counts["kr_not_started"] += moved
+        to_move -= moved
+    if counts["kr_on_track"] and rng.random() < 0.5:  # one KR was at risk for a while
+        counts["kr_on_track"] -= 1
+        counts["kr_at_risk"] += 1
+    discipline = real.checkin_discipline
+    if discipline is not None:
+        discipline = min(1.0, max(0.0, round(discipline + rng.uniform(-0.2, 0.1), 3)))
+
+    def wobble(value: int) -> int:
+        return max(0, value + rng.choice((-1, 0, 0, 1)))
+
+    days_to_end = real.days_to_cycle_end
+    return HealthSnapshot(
+        organization=real.organization,
+        taken_at=taken_at,
+        cycle_kind=real.cycle_kind,
+        cycle_start=real.cycle_start,
+        cycle_end=real.cycle_end,
+        days_to_cycle_end=None if days_to_end is None else days_to_end + 7 * weeks,
+        people_active=real.people_active,
+        objectives_in_cycle=real.objectives_in_cycle,
+        key_results_in_cycle=real.key_results_in_cycle,
+        **counts,
+        checkin_discipline=discipline,
+        escalations_open_level1=wobble(real.escalations_open_level1),
+        escalations_open_level2=wobble(real.escalations_open_level2),
+        escalations_open_level3=max(0, real.escalations_open_level3 - (weeks > 2)),
+        reviews_overdue=wobble(real.reviews_overdue) if weeks < 3 else 0,
+        last_cycle_average_score=real.last_cycle_average_score,
+        last_activity_at=taken_at - timedelta(hours=rng.randint(2, 60)) if real.last_activity_at else None,
+    )

@@ -61,3 +61,6 @@ class Domain(DomainMixin):
     class Meta:
         verbose_name = _("domain")
         verbose_name_plural = _("domains")
+
+
+from tenants.models_health import HealthSnapshot  # noqa: E402, F401 - registers the model

@@ -5,6 +5,7 @@ from accounts.tasks import clear_expired_sessions, resend_stranded_webhooks
 from okrs.tasks import recalculate_scores
 from reviews.tasks import send_reminders
 from tenants.dispatch import dispatch_to_organizations
+from tenants.health import health_snapshot_take_current
 
 
 @shared_task
@@ -35,3 +36,17 @@ def dispatch_resend_stranded_webhooks(jitter_seconds: int = 60) -> int:
     """Every 10 minutes, in public: each organisation queues again the webhook deliveries
     whose message never reached the broker (e.g. Redis was down when the change committed)."""
     return dispatch_to_organizations(resend_stranded_webhooks, jitter_seconds=jitter_seconds)
+
+
+@shared_task(acks_late=True)
+def refresh_health_snapshot() -> int | None:
+    """Per organisation (runs in its schema): compute its health figures and store them
+    as a snapshot in public; returns the snapshot's id."""
+    snapshot = health_snapshot_take_current()
+    return snapshot.pk if snapshot else None
+
+
+@shared_task
+def dispatch_refresh_health(jitter_seconds: int = 600) -> int:
+    """Hourly, in public: each organisation takes a health snapshot for the consultant portal."""
+    return dispatch_to_organizations(refresh_health_snapshot, jitter_seconds=jitter_seconds)

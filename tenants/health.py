@@ -1,0 +1,176 @@
+"""Health snapshots: an organisation's figures, computed in its schema, stored in public.
+
+``health_snapshot_take`` reads the organisation's schema with a fixed number of aggregate
+queries (seven, eight when there is a closed cycle; whatever its size: no query per row)
+and writes one ``HealthSnapshot`` to the public schema. Only counts, shares, dates and the
+cycle's kind are copied: no title, name, e-mail address or id of a tenant row leaves the schema.
+
+Definitions (the same as the organisation's own health dashboard, so that a consultant and
+the client's org admin read the same figures):
+
+- current cycle: ``okrs.selectors.cycles.default_cycle`` on the organisation's local date
+  (the active cycle containing today, the shortest; else the latest active; else the latest);
+- objectives and KRs "in the cycle": objectives active or closed (drafts are not committed,
+  archived ones are gone), as ``okrs.selectors.health.COUNTED_STATES``;
+- check-in discipline: ``okrs.selectors.health.check_in_discipline`` for all teams — the share
+  of KRs in active objectives whose last check-in is within the cycle's cadence (14 days for
+  the default two-weekly cadence: the issue's "last 14 days"; 7 weekly, 31 monthly); never
+  checked in is late. Null when the cycle has no such KR;
+- open escalations: unresolved ones (open or acknowledged), by level;
+- overdue reviews: reviews not closed whose review cycle (not closed) was due before the
+  organisation's local date;
+- last cycle's average score: the mean score of the closed objectives of the latest closed cycle;
+- last activity: when the latest check-in was recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Avg, Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context, tenant_context
+
+from accounts.models import User
+from okrs.models import CheckIn, Cycle, Escalation, KeyResult, Objective, Status
+from okrs.selectors.cycles import default_cycle
+from okrs.selectors.health import COUNTED_STATES
+from reviews.models import Review, ReviewCycle
+from tenants.models import HealthSnapshot, Organization
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[Iterable[Organization]], Iterable[Organization]]
+
+
+def local_date(organization: Organization, now: datetime) -> date:
+    """``now`` as a date in the organisation's time zone (UTC if the zone is unknown)."""
+    try:
+        zone = ZoneInfo(organization.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return now.astimezone(zone).date()
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _cycle_figures(cycle: Cycle | None, *, now: datetime, today: date) -> dict:
+    """The current cycle's dates, objectives and KRs by status, and check-in discipline
+    (two queries; none without a cycle)."""
+    if cycle is None:
+        return {}
+    objectives = Objective.objects.filter(cycle=cycle, state__in=COUNTED_STATES).order_by()
+    since = now - timedelta(days=Cycle.CADENCE_DAYS[cycle.cadence])
+    active = Q(objective__state=Objective.State.ACTIVE)
+    krs = (
+        KeyResult.objects.filter(objective__in=objectives)
+        .order_by()
+        .aggregate(
+            total=Count("id"),
+            active=Count("id", filter=active),
+            on_time=Count("id", filter=active & Q(last_check_in_at__gt=since)),
+            **{f"kr_{status}": Count("id", filter=Q(status=status)) for status in Status.values},
+        )
+    )
+    return {
+        "cycle_kind": cycle.kind,
+        "cycle_start": cycle.start_date,
+        "cycle_end": cycle.end_date,
+        "days_to_cycle_end": (cycle.end_date - today).days,
+        "objectives_in_cycle": objectives.count(),
+        "key_results_in_cycle": krs["total"],
+        **{f"kr_{status}": krs[f"kr_{status}"] for status in Status.values},
+        "checkin_discipline": _share(krs["on_time"], krs["active"]),
+    }
+
+
+def _last_closed_cycle_score(cycles: list[Cycle]) -> float | None:
+    closed = [c for c in cycles if c.state == Cycle.State.CLOSED]
+    if not closed:
+        return None
+    last = max(closed, key=lambda c: (c.end_date, c.pk))
+    return Objective.objects.filter(cycle=last, state=Objective.State.CLOSED, score__isnull=False).aggregate(
+        average=Avg("score")
+    )["average"]
+
+
+def health_figures(organization: Organization, *, now: datetime) -> dict:
+    """The snapshot's figures, read in the schema that is active (the organisation's).
+    Seven queries (eight with a closed cycle), whatever the organisation's size."""
+    today = local_date(organization, now)
+    cycles = list(Cycle.objects.order_by("-start_date", "name"))
+    escalations = dict(
+        Escalation.objects.exclude(state=Escalation.State.RESOLVED)
+        .order_by()
+        .values_list("level")
+        .annotate(n=Count("id"))
+    )
+    return {
+        **_cycle_figures(default_cycle(today, cycles), now=now, today=today),
+        "people_active": User.objects.filter(is_active=True).count(),
+        "escalations_open_level1": escalations.get(1, 0),
+        "escalations_open_level2": escalations.get(2, 0),
+        "escalations_open_level3": escalations.get(3, 0),
+        "reviews_overdue": Review.objects.exclude(state=Review.State.CLOSED)
+        .exclude(review_cycle__state=ReviewCycle.State.CLOSED)
+        .filter(review_cycle__due_on__lt=today)
+        .count(),
+        "last_cycle_average_score": _last_closed_cycle_score(cycles),
+        "last_activity_at": CheckIn.objects.aggregate(last=Max("created_at"))["last"],
+    }
+
+
+def health_snapshot_take(organization: Organization, *, now: datetime | None = None) -> HealthSnapshot:
+    """Compute ``organization``'s figures inside its schema and store them in public."""
+    now = now or timezone.now()
+    with tenant_context(organization):
+        figures = health_figures(organization, now=now)
+    snapshot = HealthSnapshot(organization=organization, taken_at=now, **figures)
+    # Field checks only: the organisation is the caller's row, and the table's check
+    # constraints are enforced by the INSERT itself (no query per constraint).
+    snapshot.full_clean(exclude=["organization"], validate_constraints=False)
+    with schema_context("public"):
+        snapshot.save()
+    return snapshot
+
+
+def health_snapshot_take_current(*, now: datetime | None = None) -> HealthSnapshot | None:
+    """For the per-tenant Celery task: the organisation whose schema is active."""
+    schema = connection.schema_name
+    with schema_context("public"):
+        organization = Organization.objects.clients().filter(schema_name=schema).first()
+    if organization is None:
+        logger.warning("health snapshot: no organisation with schema %s", schema)
+        return None
+    return health_snapshot_take(organization, now=now)
+
+
+def organizations_to_refresh(*, schema: str | None = None) -> list[Organization]:
+    """Every serving organisation, or the one with ``schema`` (whatever its status); a
+    ``ValidationError`` for an unknown schema."""
+    with schema_context("public"):
+        if schema is None:
+            return list(Organization.objects.serving().order_by("schema_name"))
+        organizations = list(Organization.objects.clients().filter(schema_name=schema))
+    if not organizations:
+        raise ValidationError({"schema": _("No organisation with schema “%(schema)s”.") % {"schema": schema}})
+    return organizations
+
+
+def health_snapshots_refresh(
+    *, schema: str | None = None, progress: Progress | None = None, now: datetime | None = None
+) -> list[HealthSnapshot]:
+    """A snapshot of every serving organisation (or the one with ``schema``), all taken at
+    the same instant. ``progress`` wraps the organisations (e.g. ``tqdm``)."""
+    now = now or timezone.now()
+    organizations = organizations_to_refresh(schema=schema)
+    iterable = progress(organizations) if progress else organizations
+    return [health_snapshot_take(organization, now=now) for organization in iterable]
