@@ -53,3 +53,14 @@ def resend_stranded_webhooks() -> int:
     from accounts.webhooks_delivery import webhook_deliveries_resend_stranded
 
     return webhook_deliveries_resend_stranded()
+
+
+@shared_task(acks_late=True)
+def clear_expired_idempotency_keys() -> int:
+    """Forget Idempotency-Keys older than a day in the schema the task runs in: a client
+    retries within minutes, and keeping every key forever would only grow the table."""
+    from accounts.api.idempotency import idempotency_records_expire
+
+    deleted = idempotency_records_expire()
+    logger.info("%s: %d expired idempotency keys removed", connection.schema_name, deleted)
+    return deleted

@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.dispatch_clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "clear-expired-idempotency-keys": {
+        "task": "tenants.tasks.dispatch_clear_expired_idempotency_keys",
+        "schedule": crontab(minute=27, hour=3),
+    },
     "reminders": {
         "task": "tenants.tasks.dispatch_reminders",
         "schedule": crontab(minute="*/15"),

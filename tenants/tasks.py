@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from accounts.tasks import clear_expired_sessions, resend_stranded_webhooks
+from accounts.tasks import clear_expired_idempotency_keys, clear_expired_sessions, resend_stranded_webhooks
 from okrs.tasks import recalculate_scores
 from reviews.tasks import send_reminders
 from tenants.dispatch import dispatch_to_organizations
@@ -50,3 +50,9 @@ def refresh_health_snapshot() -> int | None:
 def dispatch_refresh_health(jitter_seconds: int = 600) -> int:
     """Hourly, in public: each organisation takes a health snapshot for the consultant portal."""
     return dispatch_to_organizations(refresh_health_snapshot, jitter_seconds=jitter_seconds)
+
+
+@shared_task
+def dispatch_clear_expired_idempotency_keys(jitter_seconds: int = 300) -> int:
+    """Daily, in public: each organisation forgets API Idempotency-Keys older than a day."""
+    return dispatch_to_organizations(clear_expired_idempotency_keys, jitter_seconds=jitter_seconds)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from functools import wraps
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
@@ -19,6 +21,8 @@ from accounts.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# How long a key is remembered: retries come within minutes; a day leaves room for outages.
+KEEP_FOR = timedelta(days=1)
 
 
 def _request_digest(request) -> str:
@@ -53,6 +57,9 @@ def idempotent(handler):
             )
         digest = _request_digest(request)
         existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        if existing is not None and existing.created_at < timezone.now() - KEEP_FOR:
+            existing.delete()  # expired: the key starts afresh
+            existing = None
         if existing is not None:
             return _replay(existing, digest)
         try:
@@ -73,3 +80,9 @@ def idempotent(handler):
         return response
 
     return wrapper
+
+
+def idempotency_records_expire(*, now=None) -> int:
+    """Delete the records older than KEEP_FOR (daily, per organisation)."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=(now or timezone.now()) - KEEP_FOR).delete()
+    return deleted
