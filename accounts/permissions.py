@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from accounts.models import User
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    """Refuse (403) unless ``allowed``: services check their decision with it, and API
+    views call it before reading the input, so a refused request is refused whatever it sent."""
+    if not allowed:
+        raise PermissionDenied(message or _("You are not allowed to do this."))
 
 
 def can_write(user: User) -> bool:

@@ -13,7 +13,7 @@ import zoneinfo
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.urls import reverse
@@ -31,11 +31,6 @@ logger = logging.getLogger(__name__)
 
 # Roles an org admin hands out. Consultants are added by the platform team (D2).
 ASSIGNABLE_ROLES = frozenset({User.Role.ORG_ADMIN, User.Role.MANAGER, User.Role.MEMBER, User.Role.VIEWER})
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 @lru_cache(maxsize=1)
@@ -205,7 +200,7 @@ def user_invite(
     manager: User | None = None,
 ) -> User:
     """Create a person without a password and e-mail them their set-password link."""
-    _require(permissions.can_manage_people(actor), _("Only org admins invite people."))
+    permissions.require(permissions.can_manage_people(actor), _("Only org admins invite people."))
     _check_role(role)
     _check_manager(None, manager)
     user = user_create(
@@ -219,7 +214,7 @@ def user_invite(
 @transaction.atomic
 def user_invitation_resend(*, actor: User, user: User) -> User:
     """E-mail a new set-password link to someone who has not chosen a password yet."""
-    _require(permissions.can_manage_people(actor), _("Only org admins invite people."))
+    permissions.require(permissions.can_manage_people(actor), _("Only org admins invite people."))
     if not user.is_active:
         raise ValidationError(_("%(name)s is deactivated; reactivate them first.") % {"name": user})
     if user.has_usable_password():
@@ -244,7 +239,9 @@ def user_update(
 ) -> User:
     """Change a person's name, role, team, manager and time zone. The last active org
     admin keeps their role."""
-    _require(permissions.can_manage_people(actor), _("Only org admins change people's roles and teams."))
+    permissions.require(
+        permissions.can_manage_people(actor), _("Only org admins change people's roles and teams.")
+    )
     user = User.objects.select_for_update().get(pk=user.pk)
     _check_role(role, user)
     _check_timezone(timezone)
@@ -271,7 +268,7 @@ def user_update(
 def user_deactivate(*, actor: User, user: User) -> User:
     """Deactivate a person: they can no longer sign in (their open sessions end too) and
     receive nothing; their objectives, check-ins and reviews stay."""
-    _require(permissions.can_manage_people(actor), _("Only org admins deactivate people."))
+    permissions.require(permissions.can_manage_people(actor), _("Only org admins deactivate people."))
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.pk == actor.pk:
         raise ValidationError(_("You cannot deactivate yourself; ask another org admin."))
@@ -289,7 +286,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
 
 @transaction.atomic
 def user_reactivate(*, actor: User, user: User) -> User:
-    _require(permissions.can_manage_people(actor), _("Only org admins reactivate people."))
+    permissions.require(permissions.can_manage_people(actor), _("Only org admins reactivate people."))
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
         user.is_active = True
@@ -304,13 +301,13 @@ def user_reactivate(*, actor: User, user: User) -> User:
 @transaction.atomic
 def team_add(*, actor: User, name: str, parent: Team | None = None) -> Team:
     """An org admin creates a team under ``parent`` (at the top level when None)."""
-    _require(permissions.can_manage_teams(actor), _("Only org admins create teams."))
+    permissions.require(permissions.can_manage_teams(actor), _("Only org admins create teams."))
     return team_create(name=name, parent=parent, actor=actor)
 
 
 @transaction.atomic
 def team_rename(*, actor: User, team: Team, name: str) -> Team:
-    _require(permissions.can_manage_teams(actor), _("Only org admins rename teams."))
+    permissions.require(permissions.can_manage_teams(actor), _("Only org admins rename teams."))
     team = Team.objects.select_related("parent").select_for_update(of=("self",)).get(pk=team.pk)
     _check_unique_name(name, team.parent, team)
     team.name = name.strip()
@@ -321,7 +318,7 @@ def team_rename(*, actor: User, team: Team, name: str) -> Team:
 @transaction.atomic
 def team_move(*, actor: User, team: Team, parent: Team | None) -> Team:
     """Put ``team`` (with everything below it) under ``parent``, or at the top level."""
-    _require(permissions.can_manage_teams(actor), _("Only org admins move teams."))
+    permissions.require(permissions.can_manage_teams(actor), _("Only org admins move teams."))
     # Moves lock the whole (small) tree so two moves at once cannot make a circle; the
     # locked rows are also the tree the circle is looked for in.
     parents = dict(Team.objects.select_for_update().order_by("pk").values_list("pk", "parent_id"))

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import connection, transaction
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User, WebhookDelivery, WebhookEndpoint
-from accounts.permissions import can_manage_webhooks
+from accounts.permissions import can_manage_webhooks, require
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +129,7 @@ class CreatedEndpoint(NamedTuple):
 
 
 def _require_admin(actor: User) -> None:
-    if not can_manage_webhooks(actor):
-        raise PermissionDenied(_("Only org admins manage webhooks."))
+    require(can_manage_webhooks(actor), _("Only org admins manage webhooks."))
 
 
 def _clean_events(events: Iterable[str] | None) -> list[str]:

@@ -5,7 +5,6 @@ same rules hold (the last org admin keeps their role, no circular reporting line
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import path
@@ -31,6 +30,7 @@ from accounts.api.serializers_people import (
 )
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import Team, User
+from accounts.permissions import require
 from accounts.selectors_settings import people_for_settings
 from accounts.services import (
     team_add,
@@ -41,14 +41,6 @@ from accounts.services import (
     user_reactivate,
     user_update,
 )
-
-
-def _require(allowed: bool, message: str) -> None:
-    """Refuse before reading the input, as the settings pages do (403, whatever was sent);
-    the service checks the same permission again."""
-    if not allowed:
-        raise PermissionDenied(message)
-
 
 # --- users --------------------------------------------------------------------------------
 
@@ -89,7 +81,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewS
     def create(self, request):
         """Invite someone (org admins): they are created without a password and e-mailed a
         one-time link to choose it."""
-        _require(permissions.can_manage_people(request.user), _("Only org admins invite people."))
+        require(permissions.can_manage_people(request.user), _("Only org admins invite people."))
         data = UserInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_invite(actor=request.user, **data.validated_data)
@@ -99,7 +91,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewS
     def partial_update(self, request, pk=None):
         """Change a person's name, role, team, manager or time zone (org admins). Fields
         left out keep their value. The last active org admin cannot be demoted."""
-        _require(
+        permissions.require(
             permissions.can_manage_people(request.user), _("Only org admins change people's roles and teams.")
         )
         person = self.get_object()
@@ -121,7 +113,9 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewS
     def deactivate(self, request, pk=None):
         """Deactivate a person (org admins): they can no longer sign in or use their tokens;
         their OKRs and reviews stay. Nobody deactivates themselves or the last org admin."""
-        _require(permissions.can_manage_people(request.user), _("Only org admins deactivate people."))
+        permissions.require(
+            permissions.can_manage_people(request.user), _("Only org admins deactivate people.")
+        )
         person = self.get_object()
         refuse_input(request)
         return Response(UserSerializer(user_deactivate(actor=request.user, user=person)).data)
@@ -130,7 +124,9 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewS
     @action(detail=True, methods=["post"])
     def reactivate(self, request, pk=None):
         """Reactivate a deactivated person (org admins)."""
-        _require(permissions.can_manage_people(request.user), _("Only org admins reactivate people."))
+        permissions.require(
+            permissions.can_manage_people(request.user), _("Only org admins reactivate people.")
+        )
         person = self.get_object()
         refuse_input(request)
         return Response(UserSerializer(user_reactivate(actor=request.user, user=person)).data)
@@ -188,7 +184,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewS
     @extend_schema(request=TeamCreateSerializer, responses={201: TeamSerializer})
     def create(self, request):
         """Create a team under ``parent`` (org admins); sibling teams have different names."""
-        _require(permissions.can_manage_teams(request.user), _("Only org admins create teams."))
+        require(permissions.can_manage_teams(request.user), _("Only org admins create teams."))
         data = TeamCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         team = team_add(actor=request.user, **data.validated_data)
@@ -199,7 +195,9 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleViewS
         """Rename (``name``) and/or move (``parent``; null for the top level) a team (org
         admins). A team cannot move under itself or one of its sub-teams. Both changes
         happen, or neither."""
-        _require(permissions.can_manage_teams(request.user), _("Only org admins rename or move teams."))
+        permissions.require(
+            permissions.can_manage_teams(request.user), _("Only org admins rename or move teams.")
+        )
         team = self.get_object()
         data = TeamUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

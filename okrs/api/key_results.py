@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
@@ -12,8 +10,6 @@ from rest_framework.response import Response
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import User
-from okrs import permissions
-from okrs.api.common import changed_values
 from okrs.api.filters import KeyResultFilter
 from okrs.api.selectors import key_results_visible_to, owner_candidates
 from okrs.api.serializers import KeyResultSerializer, VisibleRelatedField
@@ -111,16 +107,7 @@ class KeyResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visible
         key_result = self.get_object()
         data = KeyResultUpdateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        if "owner" in values and values["owner"] is None:
-            values["owner"] = key_result.objective.owner  # as the form: no owner = the objective's
-        changes = changed_values(key_result, values)
-        if changes:
-            key_result_update(key_result=key_result, actor=request.user, **changes)
-        elif not permissions.can_edit_objective(request.user, key_result.objective):
-            raise PermissionDenied(
-                _("Only the objective's owner, their manager or an org admin can change it.")
-            )
+        key_result_update(key_result=key_result, actor=request.user, **data.validated_data)
         return Response(self._output(key_result))
 
 

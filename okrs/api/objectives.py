@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -12,8 +11,6 @@ from rest_framework.response import Response
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import Team, User
-from okrs import permissions
-from okrs.api.common import changed_values
 from okrs.api.filters import ObjectiveFilter
 from okrs.api.selectors import objectives_for_api, owner_candidates
 from okrs.api.serializers import ObjectiveSerializer, ObjectiveWithKeyResultsSerializer, VisibleRelatedField
@@ -139,9 +136,7 @@ class ObjectiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visible
         POST /key-results/ and propose its alignment with POST /alignment-proposals/."""
         data = ObjectiveCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        values["owner"] = values.get("owner") or request.user
-        objective = objective_create(actor=request.user, **values)
+        objective = objective_create(actor=request.user, **data.validated_data)
         return Response(self._output(objective), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ObjectiveUpdateSerializer, responses=ObjectiveSerializer)
@@ -152,13 +147,7 @@ class ObjectiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visible
         objective = self.get_object()
         data = ObjectiveUpdateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        changes = changed_values(objective, data.validated_data)
-        if changes:
-            objective_update(objective=objective, actor=request.user, **changes)
-        elif not permissions.can_edit_objective(request.user, objective):
-            raise PermissionDenied(
-                _("Only the objective's owner, their manager or an org admin can change it.")
-            )
+        objective_update(objective=objective, actor=request.user, **data.validated_data)
         return Response(self._output(objective))
 
 

@@ -19,6 +19,7 @@ from accounts.ui import FastSelect
 from okrs import scoring
 from okrs.models import Cycle, KeyResult, Objective
 from okrs.selectors.editing import alignment_target, parse_parent_token
+from okrs.services.common import differing
 
 MAX_KEY_RESULT_ROWS = 10
 
@@ -116,12 +117,6 @@ def raw_initial(form: forms.BaseForm) -> dict:
     return {name: form[name].data for name in form.fields}
 
 
-def changed_values(instance, values: dict) -> dict:
-    """Of ``values``, only those that differ from the saved ``instance``: the update service
-    is told nothing else."""
-    return {name: value for name, value in values.items() if value != getattr(instance, name)}
-
-
 class ObjectiveForm(forms.Form):
     title = forms.CharField(
         label=_("Objective"),
@@ -210,7 +205,7 @@ class ObjectiveEditForm(forms.Form):
         self.fields["team"].set_objects(teams)
 
     def changes(self) -> dict:
-        return changed_values(self.objective, self.cleaned_data)
+        return differing(self.objective, self.cleaned_data)
 
 
 class KeyResultForm(forms.Form):
@@ -338,7 +333,7 @@ class KeyResultForm(forms.Form):
         """What differs from the saved ``key_result`` (no owner chosen: the objective's owner)."""
         values = self.service_kwargs()
         values["owner"] = values.get("owner") or key_result.objective.owner
-        return changed_values(key_result, values)
+        return differing(key_result, values)
 
 
 class KeyResultFormSetBase(forms.BaseFormSet):

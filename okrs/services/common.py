@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-
-
-def require(allowed: bool, message: str | None = None) -> None:
-    if not allowed:
-        raise PermissionDenied(message or _("You are not allowed to do this."))
+from accounts.permissions import require  # noqa: F401 - the OKR services' import point
 
 
 def save_validated(instance, actor: User | None, **clean_kwargs) -> None:
@@ -30,3 +26,9 @@ def reject_unknown_fields(changes: dict, allowed: frozenset[str]) -> None:
         raise ValidationError(
             _("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))}
         )
+
+
+def differing(instance, changes: dict) -> dict:
+    """Of ``changes``, only the values that differ from the saved ``instance``: an edit that
+    changes nothing saves nothing (and leaves no empty entry in the audit history)."""
+    return {name: value for name, value in changes.items() if value != getattr(instance, name)}

@@ -6,15 +6,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Team, User
 from accounts.webhooks import webhook_emit
 from okrs import permissions, scoring
 from okrs.models import Cycle, Initiative, KeyResult, Objective
 from okrs.recalculation import Clock, refresh_key_result, refresh_objective_chain
-from okrs.services.common import raise_if, reject_unknown_fields, require, save_validated
+from okrs.services.common import differing, raise_if, reject_unknown_fields, require, save_validated
 from okrs.services.cycles import objective_closed_payload
 
+EDIT_REFUSAL = gettext_lazy("Only the objective's owner, their manager or an org admin can change it.")
 OBJECTIVE_FIELDS = frozenset(
     {
         "title",
@@ -58,8 +60,8 @@ def objective_create(
     *,
     actor: User,
     cycle: Cycle,
-    owner: User,
     title: str,
+    owner: User | None = None,
     description: str = "",
     team: Team | None = None,
     level: str = Objective.Level.TEAM,
@@ -68,6 +70,7 @@ def objective_create(
     visibility: str = Objective.Visibility.ORGANIZATION,
     state: str = Objective.State.DRAFT,
 ) -> Objective:
+    owner = owner or actor  # by default, your own objective
     require(
         permissions.can_create_objective_for(actor, owner),
         _("You can create objectives for yourself and your reports."),
@@ -96,8 +99,13 @@ def objective_create(
 
 @transaction.atomic
 def objective_update(*, objective: Objective, actor: User, **changes) -> Objective:
-    require(permissions.can_edit_objective(actor, objective))
+    """Change the given fields; values equal to the saved ones are left alone, and when
+    nothing differs nothing is saved (still refused to anyone who may not edit)."""
+    require(permissions.can_edit_objective(actor, objective), EDIT_REFUSAL)
     reject_unknown_fields(changes, OBJECTIVE_FIELDS)
+    changes = differing(objective, changes)
+    if not changes:
+        return objective
     _require_open(objective.cycle)
     was_closed = objective.state == Objective.State.CLOSED
     for field, value in changes.items():
@@ -137,7 +145,7 @@ def key_result_create(
     owner: User | None = None,
     due_date: date | None = None,
 ) -> KeyResult:
-    require(permissions.can_edit_objective(actor, objective))
+    require(permissions.can_edit_objective(actor, objective), EDIT_REFUSAL)
     _require_open(objective.cycle)
     if kind == scoring.MILESTONE:
         start, target = 0.0, 1.0
@@ -166,8 +174,14 @@ def key_result_create(
 
 @transaction.atomic
 def key_result_update(*, key_result: KeyResult, actor: User, **changes) -> KeyResult:
-    require(permissions.can_edit_objective(actor, key_result.objective))
+    """As ``objective_update``; no owner means the objective's owner (as on creation)."""
+    require(permissions.can_edit_objective(actor, key_result.objective), EDIT_REFUSAL)
     reject_unknown_fields(changes, KEY_RESULT_FIELDS)
+    if "owner" in changes and changes["owner"] is None:
+        changes["owner"] = key_result.objective.owner
+    changes = differing(key_result, changes)
+    if not changes:
+        return key_result
     _require_open(key_result.objective.cycle)
     for field, value in changes.items():
         setattr(key_result, field, value)
@@ -183,7 +197,7 @@ def key_result_update(*, key_result: KeyResult, actor: User, **changes) -> KeyRe
 def initiative_create(
     *, actor: User, key_result: KeyResult, title: str, owner: User | None = None
 ) -> Initiative:
-    require(permissions.can_edit_objective(actor, key_result.objective))
+    require(permissions.can_edit_objective(actor, key_result.objective), EDIT_REFUSAL)
     _require_open(key_result.objective.cycle)
     initiative = Initiative(key_result=key_result, title=(title or "").strip(), owner=owner or actor)
     initiative.full_clean()

@@ -46,7 +46,13 @@ from okrs.selectors.editing import (
 )
 from okrs.selectors.teams import teams_for_picker
 from okrs.services.alignment import alignment_propose
-from okrs.services.objectives import key_result_create, key_result_update, objective_create, objective_update
+from okrs.services.objectives import (
+    EDIT_REFUSAL,
+    key_result_create,
+    key_result_update,
+    objective_create,
+    objective_update,
+)
 from okrs.views.common import visible_key_result_or_404, visible_objective_or_404
 
 ROW_PREFIX = re.compile(r"^kr(-\d{1,2})?$")
@@ -77,7 +83,7 @@ def _require_writer(user) -> None:
 def _editable_objective(user, pk: int) -> Objective:
     objective = visible_objective_or_404(user, pk)
     if not permissions.can_edit_objective(user, objective):
-        raise PermissionDenied(_("Only the objective's owner, their manager or an org admin can change it."))
+        raise PermissionDenied(EDIT_REFUSAL)
     return objective
 
 
@@ -375,7 +381,7 @@ def key_result_edit(request, pk: int):
     key_result = visible_key_result_or_404(request.user, pk)
     objective = key_result.objective
     if not permissions.can_edit_objective(request.user, objective):
-        raise PermissionDenied(_("Only the objective's owner, their manager or an org admin can change it."))
+        raise PermissionDenied(EDIT_REFUSAL)
     people = people_for_picker()
     if request.method == "POST" and "kr_row" in request.GET and is_htmx(request):
         return _kr_row_response(request, people)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-
 from accounts.models import User
 from reviews import permissions
 from reviews.models import Review
@@ -21,10 +19,3 @@ def shows_review_scores(user: User, review: Review, *, scores_feed_appraisal: bo
         or permissions.can_calibrate_review(user, review)
         or permissions.can_resolve_contest(user, review)
     )
-
-
-def refuse_unless(allowed: bool, message: str) -> None:
-    """A 403 before the input is read, as the review pages refuse an action (whatever was
-    posted); the service checks the same permission function again."""
-    if not allowed:
-        raise PermissionDenied(message)

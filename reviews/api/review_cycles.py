@@ -12,8 +12,8 @@ from rest_framework.response import Response
 
 from accounts.api.serializers_people import refuse_input
 from accounts.api.views import VisibleViewSet, api_router
+from accounts.permissions import require
 from reviews import permissions
-from reviews.api.common import refuse_unless
 from reviews.api.filters import ReviewCycleFilter
 from reviews.api.selectors import review_cycles_for_api
 from reviews.api.serializers import ReviewCycleSerializer
@@ -45,7 +45,7 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visib
         again only adds reviews for objectives that have none yet. A closed review cycle
         cannot be opened again."""
         review_cycle = self.get_object()
-        refuse_unless(
+        require(
             permissions.can_manage_review_cycles(request.user),
             _("Only org admins and consultants open review cycles."),
         )
@@ -58,7 +58,7 @@ class ReviewCycleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visib
         """Close the review cycle and every review in it, as they are (org admins,
         consultants). Cannot be undone; closing a closed one changes nothing."""
         review_cycle = self.get_object()
-        refuse_unless(
+        require(
             permissions.can_manage_review_cycles(request.user),
             _("Only org admins and consultants close review cycles."),
         )

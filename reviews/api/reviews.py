@@ -17,8 +17,8 @@ from rest_framework.response import Response
 
 from accounts.api.serializers_people import refuse_input
 from accounts.api.views import VisibleViewSet, api_router
+from accounts.permissions import require
 from reviews import permissions
-from reviews.api.common import refuse_unless
 from reviews.api.filters import PeerFeedbackRequestFilter, ReviewFilter
 from reviews.api.selectors import peer_feedback_requests_for_api, reviews_for_api
 from reviews.api.serializers import (
@@ -73,7 +73,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleVie
 
     def _act(self, request, *, allowed, refusal: str, serializer_class=None, call):
         review = self.get_object()
-        refuse_unless(allowed(request.user, review), refusal)
+        require(allowed(request.user, review), refusal)
         if serializer_class is None:
             refuse_input(request)
             data = {}
@@ -190,7 +190,7 @@ class PeerFeedbackRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     def answer(self, request, pk=None):
         """Answer a request for your feedback, once, while the review is open."""
         asked = self.get_object()
-        refuse_unless(
+        require(
             permissions.can_answer_peer_feedback(request.user, asked),
             _("Only the colleague who was asked can answer this request."),
         )
