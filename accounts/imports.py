@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import permissions
-from accounts.imports_csv import Column, RowError, read_csv, template_csv
+from accounts.imports_csv import Column, ImportOutcome, RowError, read_csv, template_csv
 from accounts.imports_teams import TeamPaths, path_label, split_path
 from accounts.models import Team, User
 from accounts.services import ASSIGNABLE_ROLES, team_add, user_invite, user_update
@@ -90,35 +90,20 @@ _SERVICE_COLUMNS = {
 TeamKey = tuple[int | None, tuple[str, ...]]  # (existing team above, lower-case names below it)
 
 
-@dataclass
-class ImportReport:
-    """What a people import did (or, in a dry run, would do). Nothing was written when
-    ``errors`` is not empty or ``dry_run`` is true; ``applied`` says the changes were saved."""
+@dataclass(kw_only=True)
+class ImportReport(ImportOutcome):
+    """A people import's outcome, by e-mail address."""
 
-    dry_run: bool
-    rows_read: int = 0
     to_create: list[str] = field(default_factory=list)  # e-mails of people to invite
     to_update: list[str] = field(default_factory=list)  # e-mails of people whose details change
     unchanged: list[str] = field(default_factory=list)  # e-mails of people the file leaves as they are
     teams_to_create: list[str] = field(default_factory=list)  # full team paths, parents first
-    errors: list[RowError] = field(default_factory=list)
-    applied: bool = False
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict:
+    def plan(self) -> dict:
         return {
-            "dry_run": self.dry_run,
-            "applied": self.applied,
-            "rows_read": self.rows_read,
-            "to_create": self.to_create,
-            "to_update": self.to_update,
-            "unchanged": self.unchanged,
+            "to_create": self.to_create, "to_update": self.to_update, "unchanged": self.unchanged,
             "teams_to_create": self.teams_to_create,
-            "errors": [error.as_dict() for error in self.errors],
-        }
+        }  # fmt: skip
 
 
 @dataclass

@@ -46,6 +46,31 @@ class RowError:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
+@dataclass(kw_only=True)
+class ImportOutcome:
+    """What an import did (or, in a dry run, would do). Nothing was written when ``errors``
+    is not empty or ``dry_run`` is true; ``applied`` says the changes were saved."""
+
+    dry_run: bool
+    rows_read: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run, "applied": self.applied, "rows_read": self.rows_read,
+            **self.plan(), "errors": [error.as_dict() for error in self.errors],
+        }  # fmt: skip
+
+    def plan(self) -> dict:
+        """What the import creates or changes, as plain data (each kind of import says)."""
+        return {}
+
+
 @dataclass(frozen=True)
 class Column:
     """A column an import accepts; ``help`` is shown on the import page."""

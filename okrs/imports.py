@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.imports import SERVICE_REFUSALS, refusal_messages
-from accounts.imports_csv import Column, RowError, read_csv, template_csv
+from accounts.imports_csv import Column, ImportOutcome, RowError, read_csv, template_csv
 from accounts.imports_teams import TeamPaths, split_path
 from accounts.models import Team, User
 from accounts.permissions import can_manage_organization_settings
@@ -183,34 +183,21 @@ class PlannedObjective:
         }  # fmt: skip
 
 
-@dataclass
-class OkrImportReport:
-    """What an OKR import did (or, in a dry run, would do). Nothing was written when
-    ``errors`` is not empty or ``dry_run`` is true; ``applied`` says it was saved."""
+@dataclass(kw_only=True)
+class OkrImportReport(ImportOutcome):
+    """An OKR import's outcome."""
 
-    dry_run: bool
     cycle: str = ""
-    rows_read: int = 0
     objectives_to_create: list[PlannedObjective] = field(default_factory=list)
     key_results_to_create: int = 0
     alignments_to_create: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    applied: bool = False
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict:
+    def plan(self) -> dict:
         return {
-            "dry_run": self.dry_run,
-            "applied": self.applied,
             "cycle": self.cycle,
-            "rows_read": self.rows_read,
             "objectives_to_create": [planned.as_dict() for planned in self.objectives_to_create],
             "key_results_to_create": self.key_results_to_create,
             "alignments_to_create": self.alignments_to_create,
-            "errors": [error.as_dict() for error in self.errors],
         }
 
 
