@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.landing, name="home"),
     path("login/", views.PublicLoginView.as_view(), name="login"),
     *account_urlpatterns,
+    path("portal/", include("tenants.urls_portal")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -33,6 +33,10 @@ class OkrSettings(models.Model):
     escalation_threshold = models.PositiveSmallIntegerField(
         _("escalate after this many consecutive check-ins behind pace"), default=2
     )
+    # From the method (a method pack, or the org admin): the cadence new cycles start
+    # with, and the questions the check-in form asks (guidance, one per line).
+    default_cadence = models.CharField(_("check-in cadence of new cycles"), max_length=16, default="biweekly")
+    checkin_questions = models.JSONField(_("check-in questions"), default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -456,3 +460,8 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"L{self.level} {self.key_result_id} ({self.state})"
+
+
+# Register the models kept in their own files.
+from okrs.models_comments import ObjectiveComment  # noqa: E402, F401
+from okrs.models_method import AppliedMethodPack, ObjectiveTemplate  # noqa: E402, F401

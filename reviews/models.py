@@ -29,6 +29,12 @@ class ReviewSettings(models.Model):
     auto_schedule = models.BooleanField(
         _("schedule review cycles when an OKR cycle is created or activated"), default=True
     )
+    # Prompts the self-review form shows (from a method pack or the org admin).
+    review_prompts = models.JSONField(_("review prompts"), default=list, blank=True)
+    # Consultants read reviews of private objectives only when the organisation allows it.
+    consultants_see_private_reviews = models.BooleanField(
+        _("consultants may read reviews of private objectives"), default=False
+    )
 
     class Meta:
         verbose_name = _("review settings")

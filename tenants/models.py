@@ -63,4 +63,13 @@ class Domain(DomainMixin):
         verbose_name_plural = _("domains")
 
 
-from tenants.models_health import HealthSnapshot  # noqa: E402, F401 - registers the model
+# Register the other public models (each file holds one subject).
+from tenants.models_consulting import (  # noqa: E402, F401
+    CoachNote,
+    ConsultantAssignment,
+    ConsultantEntry,
+    OrganizationArchive,
+    PlatformEvent,
+)
+from tenants.models_health import HealthSnapshot  # noqa: E402, F401
+from tenants.models_packs import MethodPack, MethodPackApplication, MethodPackVersion  # noqa: E402, F401

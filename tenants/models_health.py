@@ -57,6 +57,10 @@ class HealthSnapshot(models.Model):
         _("average score of the last closed cycle"), null=True, blank=True
     )
     last_activity_at = models.DateTimeField(_("last check-in"), null=True, blank=True)
+    # Dates for the consultants' calendar, in the next 120 days: a list of
+    # {"date": "YYYY-MM-DD", "kind": "cycle_end" | "review_due" | "calibration",
+    #  "cycle_kind" | "review_kind": <choice value>} — dates and kinds only, never names.
+    upcoming_dates = models.JSONField(_("upcoming dates"), default=list, blank=True)
 
     class Meta:
         ordering = ["-taken_at", "-id"]

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.views.auth import LoginView
+from tenants.permissions import is_consultant
 
 
 def landing(request):
@@ -11,11 +12,14 @@ def landing(request):
 
 
 class PublicLoginView(LoginView):
-    """Platform staff and consultants sign in here; staff land in the admin."""
+    """Platform staff and consultants sign in here; staff land in the admin, consultants
+    in their portal."""
 
     template_name = "tenants/login.html"
 
     def get_default_redirect_url(self):
         if self.request.user.is_staff:
             return reverse("admin:index")
+        if is_consultant(self.request.user):
+            return reverse("portal:portfolio")
         return super().get_default_redirect_url()

@@ -1,0 +1,3 @@
+"""Portal URLs: access (included by tenants.urls_portal)."""
+
+urlpatterns: list = []

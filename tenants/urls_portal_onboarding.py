@@ -1,0 +1,3 @@
+"""Portal URLs: onboarding (included by tenants.urls_portal)."""
+
+urlpatterns: list = []

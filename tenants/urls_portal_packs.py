@@ -1,0 +1,3 @@
+"""Portal URLs: packs (included by tenants.urls_portal)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Portal URLs: portfolio (included by tenants.urls_portal)."""
+
+urlpatterns: list = []
