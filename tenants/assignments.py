@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.models import User
 from tenants.events import event_record
@@ -77,20 +77,28 @@ def consultant_unassign(*, organization: Organization, consultant: User, actor) 
     return True
 
 
+def _locked_assignment(organization: Organization, consultant_id: int) -> ConsultantAssignment:
+    # Read in public: on the client's host (search path "<tenant>, public") the join to
+    # the consultant would find the tenant's own accounts_user table first.
+    with schema_context(get_public_schema_name()):
+        assignment = (
+            ConsultantAssignment.objects.select_for_update(of=("self",))
+            .select_related("consultant")
+            .filter(organization=organization, consultant_id=consultant_id)
+            .first()
+        )
+    if assignment is None:
+        raise ValidationError(_("This consultant is not assigned to your organisation."))
+    return assignment
+
+
 @transaction.atomic
 def consultant_access_revoke(
     *, organization: Organization, consultant_id: int, actor, ip: str | None = None
 ) -> ConsultantAssignment:
     """The client's org admin withdraws a consultant's access: effective immediately
     (portal, entry and existing sessions in the client's workspace)."""
-    assignment = (
-        ConsultantAssignment.objects.select_for_update()
-        .select_related("consultant")
-        .filter(organization=organization, consultant_id=consultant_id)
-        .first()
-    )
-    if assignment is None:
-        raise ValidationError(_("This consultant is not assigned to your organisation."))
+    assignment = _locked_assignment(organization, consultant_id)
     if assignment.revoked_at is None:
         assignment.revoked_at = timezone.now()
         assignment.revoked_by = getattr(actor, "email", "") or ""
@@ -109,14 +117,7 @@ def consultant_access_restore(
 ) -> ConsultantAssignment:
     """The client's org admin gives a revoked consultant their access back. Their account
     in the workspace is switched on again the next time they enter from the portal."""
-    assignment = (
-        ConsultantAssignment.objects.select_for_update()
-        .select_related("consultant")
-        .filter(organization=organization, consultant_id=consultant_id)
-        .first()
-    )
-    if assignment is None:
-        raise ValidationError(_("This consultant is not assigned to your organisation."))
+    assignment = _locked_assignment(organization, consultant_id)
     if assignment.revoked_at is not None:
         assignment.revoked_at, assignment.revoked_by = None, ""
         assignment.save(update_fields=["revoked_at", "revoked_by"])
