@@ -20,8 +20,8 @@ class ObjectiveTemplate(models.Model):
     function = models.CharField(_("function"), max_length=32, choices=Function.choices)
     title = models.CharField(_("objective"), max_length=200)
     description = models.TextField(_("why it matters"), blank=True)
-    # [{"title", "kind", "unit", "start_value", "target_value", "low", "high"}, ...]:
-    # the key results suggested with the objective (checked by okrs.method.template_errors).
+    # [{"title", "kind", "unit", "unit_label", "start", "target", "low", "high"}, ...]: the key
+    # results suggested with the objective (checked by okrs.method.key_result_rows_errors).
     key_results = models.JSONField(_("key results"), default=list, blank=True)
     # Set when a method pack wrote it: the pack, the template's key in the pack, the
     # version, and the SHA-256 of the content as written (blank for the client's own).
