@@ -1,9 +1,9 @@
 """Health snapshots: an organisation's figures, computed in its schema, stored in public.
 
 ``health_snapshot_take`` reads the organisation's schema with a fixed number of aggregate
-queries (seven, eight when there is a closed cycle; whatever its size: no query per row)
-and writes one ``HealthSnapshot`` to the public schema. Only counts, shares, dates and the
-cycle's kind are copied: no title, name, e-mail address or id of a tenant row leaves the schema.
+queries (eight, nine when there is a closed cycle; whatever its size: no query per row)
+and writes one ``HealthSnapshot`` to the public schema. Only counts, shares, dates and
+kinds are copied: no title, name, e-mail address or id of a tenant row leaves the schema.
 
 Definitions (the same as the organisation's own health dashboard, so that a consultant and
 the client's org admin read the same figures):
@@ -20,7 +20,16 @@ the client's org admin read the same figures):
 - overdue reviews: reviews not closed whose review cycle (not closed) was due before the
   organisation's local date;
 - last cycle's average score: the mean score of the closed objectives of the latest closed cycle;
-- last activity: when the latest check-in was recorded.
+- last activity: when the latest check-in was recorded;
+- active people: active accounts, not counting consultants (they serve, they are not staff);
+- upcoming dates (the consultants' calendar), within ``UPCOMING_DAYS`` of the local date:
+  ends of draft and active OKR cycles, due dates of check-in and end-of-cycle review cycles
+  not closed, and calibration meetings (a calibration review cycle's due date). Dates and
+  kinds only, never names.
+
+``health_snapshots_prune`` thins the stored rows out (``health_snapshots_refresh`` and the
+hourly dispatcher run it): every snapshot of the last ``KEEP_ALL_HOURS`` hours, then the
+last one of each UTC day, none older than ``KEEP_DAYS`` days.
 """
 
 from __future__ import annotations
@@ -30,23 +39,34 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from accounts.models import User
+from accounts.permissions import require
 from okrs.models import CheckIn, Cycle, Escalation, KeyResult, Objective, Status
 from okrs.selectors.cycles import default_cycle
 from okrs.selectors.health import COUNTED_STATES
 from reviews.models import Review, ReviewCycle
 from tenants.models import HealthSnapshot, Organization
+from tenants.permissions import can_view_client
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[Iterable[Organization]], Iterable[Organization]]
+
+UPCOMING_DAYS = 120
+REFRESH_MIN_INTERVAL = timedelta(minutes=1)
+KEEP_ALL_HOURS = 48
+KEEP_DAYS = 400
+
+# The kinds of calendar entries (``HealthSnapshot.upcoming_dates``).
+CYCLE_END, REVIEW_DUE, CALIBRATION = "cycle_end", "review_due", "calibration"
 
 
 def local_date(organization: Organization, now: datetime) -> date:
@@ -102,9 +122,37 @@ def _last_closed_cycle_score(cycles: list[Cycle]) -> float | None:
     )["average"]
 
 
+def _upcoming_dates(cycles: list[Cycle], *, today: date) -> list[dict]:
+    """Calendar entries from ``today`` to ``UPCOMING_DAYS`` days later, by date then kind
+    (one query: the review cycles). Identical entries (two review cycles due the same
+    day) appear once: the calendar shows that something is due, not how many."""
+    until = today + timedelta(days=UPCOMING_DAYS)
+    entries = {
+        (cycle.end_date.isoformat(), CYCLE_END, "cycle_kind", cycle.kind)
+        for cycle in cycles
+        if cycle.state in (Cycle.State.DRAFT, Cycle.State.ACTIVE) and today <= cycle.end_date <= until
+    }
+    review_cycles = (
+        ReviewCycle.objects.exclude(state=ReviewCycle.State.CLOSED)
+        .filter(due_on__gte=today, due_on__lte=until)
+        .order_by()
+        .values_list("due_on", "kind")
+        .distinct()
+    )
+    for due_on, kind in review_cycles:
+        if kind == ReviewCycle.Kind.CALIBRATION:
+            entries.add((due_on.isoformat(), CALIBRATION, "", ""))
+        else:
+            entries.add((due_on.isoformat(), REVIEW_DUE, "review_kind", kind))
+    return [
+        {"date": day, "kind": kind, **({key: value} if key else {})}
+        for day, kind, key, value in sorted(entries)
+    ]
+
+
 def health_figures(organization: Organization, *, now: datetime) -> dict:
     """The snapshot's figures, read in the schema that is active (the organisation's).
-    Seven queries (eight with a closed cycle), whatever the organisation's size."""
+    Eight queries (nine with a closed cycle), whatever the organisation's size."""
     today = local_date(organization, now)
     cycles = list(Cycle.objects.order_by("-start_date", "name"))
     escalations = dict(
@@ -115,7 +163,7 @@ def health_figures(organization: Organization, *, now: datetime) -> dict:
     )
     return {
         **_cycle_figures(default_cycle(today, cycles), now=now, today=today),
-        "people_active": User.objects.filter(is_active=True).count(),
+        "people_active": User.objects.filter(is_active=True).exclude(role=User.Role.CONSULTANT).count(),
         "escalations_open_level1": escalations.get(1, 0),
         "escalations_open_level2": escalations.get(2, 0),
         "escalations_open_level3": escalations.get(3, 0),
@@ -125,6 +173,7 @@ def health_figures(organization: Organization, *, now: datetime) -> dict:
         .count(),
         "last_cycle_average_score": _last_closed_cycle_score(cycles),
         "last_activity_at": CheckIn.objects.aggregate(last=Max("created_at"))["last"],
+        "upcoming_dates": _upcoming_dates(cycles, today=today),
     }
 
 
@@ -153,6 +202,33 @@ def health_snapshot_take_current(*, now: datetime | None = None) -> HealthSnapsh
     return health_snapshot_take(organization, now=now)
 
 
+def health_refresh_request(*, organization: Organization, actor, now: datetime | None = None) -> None:
+    """A consultant's "Refresh now": enqueue the organisation's snapshot task, in its schema,
+    once the caller's transaction commits. Refused (``ValidationError``) when the newest
+    snapshot is younger than ``REFRESH_MIN_INTERVAL`` or a refresh was asked for within it
+    (the worker may not have run yet): the figures cannot have moved much."""
+    require(can_view_client(actor, organization), _("You don't serve this client."))
+    now = now or timezone.now()
+    newest = (
+        HealthSnapshot.objects.filter(organization=organization)
+        .order_by("-taken_at")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    if newest is not None and now - newest < REFRESH_MIN_INTERVAL:
+        raise ValidationError(_("The figures were refreshed less than a minute ago; try again in a minute."))
+    # One request a minute per organisation, whoever asks (all its consultants share it).
+    if not cache.add(f"health-refresh:{organization.pk}", 1, timeout=REFRESH_MIN_INTERVAL.total_seconds()):
+        raise ValidationError(
+            _("A refresh was asked for less than a minute ago: the figures update shortly.")
+        )
+    # tenants.tasks imports this module: import the task when it is needed.
+    from tenants.tasks import refresh_health_snapshot
+
+    schema = organization.schema_name
+    transaction.on_commit(lambda: refresh_health_snapshot.apply_async(headers={"_schema_name": schema}))
+
+
 def organizations_to_refresh(*, schema: str | None = None) -> list[Organization]:
     """Every serving organisation, or the one with ``schema`` (whatever its status); a
     ``ValidationError`` for an unknown schema."""
@@ -169,8 +245,39 @@ def health_snapshots_refresh(
     *, schema: str | None = None, progress: Progress | None = None, now: datetime | None = None
 ) -> list[HealthSnapshot]:
     """A snapshot of every serving organisation (or the one with ``schema``), all taken at
-    the same instant. ``progress`` wraps the organisations (e.g. ``tqdm``)."""
+    the same instant, then the old ones pruned. ``progress`` wraps the organisations
+    (e.g. ``tqdm``)."""
     now = now or timezone.now()
     organizations = organizations_to_refresh(schema=schema)
     iterable = progress(organizations) if progress else organizations
-    return [health_snapshot_take(organization, now=now) for organization in iterable]
+    snapshots = [health_snapshot_take(organization, now=now) for organization in iterable]
+    health_snapshots_prune(now=now)
+    return snapshots
+
+
+def health_snapshots_prune(*, now: datetime | None = None) -> int:
+    """Delete the snapshots nobody needs, in one statement; returns how many went.
+
+    Kept: all of the last ``KEEP_ALL_HOURS`` hours (the portal's "updated … ago" and
+    the refresh limit), then the last snapshot of each organisation and UTC day (the
+    trends read one point a day, ``selectors_health.snapshot_trends``) up to ``KEEP_DAYS``
+    days back; nothing older."""
+    now = now or timezone.now()
+    recent = now - timedelta(hours=KEEP_ALL_HOURS)
+    oldest = now - timedelta(days=KEEP_DAYS)
+    # Named with its schema: one statement, whatever schema the connection is in.
+    table = ".".join(
+        connection.ops.quote_name(n) for n in (get_public_schema_name(), HealthSnapshot._meta.db_table)
+    )
+    day = "(taken_at AT TIME ZONE 'UTC')::date"
+    query = f"""
+        DELETE FROM {table} WHERE taken_at < %(recent)s AND id NOT IN (
+            SELECT DISTINCT ON (organization_id, {day}) id FROM {table}
+            WHERE taken_at >= %(oldest)s AND taken_at < %(recent)s
+            ORDER BY organization_id, {day}, taken_at DESC, id DESC
+        )
+    """  # noqa: S608 - the table name comes from the model's metadata, quoted; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"recent": recent, "oldest": oldest})
+        deleted = cursor.rowcount
+    return deleted

@@ -4,14 +4,14 @@ aggregates only; the command, the hourly dispatcher and the demo trend."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import CharField, TextField
+from django.db.models import CharField, JSONField, TextField
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -21,7 +21,7 @@ from okrs.models import CheckIn, Cycle, Escalation, KeyResult, Objective
 from reviews.models import Review, ReviewCycle
 from tenants import tasks
 from tenants.demo import HEALTH_TREND_WEEKS, seed_health_trend
-from tenants.health import health_snapshot_take, health_snapshots_refresh
+from tenants.health import health_snapshot_take, health_snapshots_prune, health_snapshots_refresh
 from tenants.models import HealthSnapshot, Organization
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ FIGURES = (
     "cycle_kind", "cycle_start", "cycle_end", "days_to_cycle_end", "people_active", "objectives_in_cycle",
     "key_results_in_cycle", "kr_not_started", "kr_on_track", "kr_at_risk", "kr_off_track", "kr_done",
     "checkin_discipline", "escalations_open_level1", "escalations_open_level2", "escalations_open_level3",
-    "reviews_overdue", "last_cycle_average_score", "last_activity_at",
+    "reviews_overdue", "last_cycle_average_score", "last_activity_at", "upcoming_dates",
 )  # fmt: skip
 
 
@@ -85,12 +85,27 @@ def expected_figures(organization: Organization, now: datetime) -> dict:
             else []
         )
         check_ins = [c.created_at for c in CheckIn.objects.all()]
+        until = today + timedelta(days=120)
+        upcoming = {
+            (c.end_date.isoformat(), "cycle_end", "cycle_kind", c.kind)
+            for c in cycles
+            if c.state in (Cycle.State.DRAFT, Cycle.State.ACTIVE) and today <= c.end_date <= until
+        }
+        for review_cycle in ReviewCycle.objects.all():
+            if review_cycle.state == ReviewCycle.State.CLOSED or not today <= review_cycle.due_on <= until:
+                continue
+            if review_cycle.kind == ReviewCycle.Kind.CALIBRATION:
+                upcoming.add((review_cycle.due_on.isoformat(), "calibration", None, None))
+            else:
+                upcoming.add(
+                    (review_cycle.due_on.isoformat(), "review_due", "review_kind", review_cycle.kind)
+                )
         return {
             "cycle_kind": cycle.kind,
             "cycle_start": cycle.start_date,
             "cycle_end": cycle.end_date,
             "days_to_cycle_end": (cycle.end_date - today).days,
-            "people_active": len([u for u in User.objects.all() if u.is_active]),
+            "people_active": len([u for u in User.objects.all() if u.is_active and u.role != "consultant"]),
             "objectives_in_cycle": len(objectives),
             "key_results_in_cycle": len(krs),
             **{f"kr_{s}": len([kr for kr in krs if kr.status == s]) for s in STATUSES},
@@ -99,6 +114,10 @@ def expected_figures(organization: Organization, now: datetime) -> dict:
             "reviews_overdue": len(overdue),
             "last_cycle_average_score": sum(scores) / len(scores) if scores else None,
             "last_activity_at": max(check_ins) if check_ins else None,
+            "upcoming_dates": [
+                {"date": day, "kind": kind, **({key: value} if key else {})}
+                for day, kind, key, value in sorted(upcoming, key=lambda e: (e[0], e[1], e[3] or ""))
+            ],
         }  # fmt: skip
 
 
@@ -197,8 +216,8 @@ def test_nothing_to_share_gives_null_shares(acme):
 
 def test_the_snapshot_takes_a_constant_number_of_queries(acme, django_assert_num_queries):
     now = timezone.now()
-    # Into the schema, 7 reads, back to public, the insert.
-    with django_assert_num_queries(10):
+    # Into the schema, 8 reads, back to public, the insert.
+    with django_assert_num_queries(11):
         health_snapshot_take(acme, now=now)
     with tenant_context(acme):
         owner = User.objects.get(email="ceo@acme.example")
@@ -209,7 +228,7 @@ def test_the_snapshot_takes_a_constant_number_of_queries(acme, django_assert_num
                 kr = KeyResult.objects.create(objective=objective, title=f"KR {j}", owner=owner, target=10)
                 CheckIn.objects.create(key_result=kr, author=owner, value=1, confidence=5, effective_at=now)
                 Escalation.objects.create(key_result=kr, level=1 + j)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         snapshot = health_snapshot_take(acme, now=now)
     assert snapshot.escalations_open_level3 >= 10
 
@@ -219,7 +238,7 @@ def test_a_closed_cycle_adds_one_query(acme, django_assert_num_queries):
         Cycle.objects.create(
             name="Past", start_date="2020-01-01", end_date="2020-03-31", state=Cycle.State.CLOSED
         )
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         health_snapshot_take(acme)
 
 
@@ -237,21 +256,62 @@ def _tenant_strings(organization: Organization) -> set[str]:
     return {s for s in strings if s}
 
 
+UPCOMING_KEYS = {"date", "kind", "cycle_kind", "review_kind"}
+UPCOMING_KINDS = {"cycle_end", "review_due", "calibration"}
+
+
+def _json_strings(value, path: str = ""):
+    """Every (path, string) in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.key", key
+            yield from _json_strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _json_strings(item, f"{path}[{i}]")
+    else:
+        assert value is None or isinstance(value, int | float | bool), (path, value)
+
+
+def _assert_upcoming_dates_are_dates_and_kinds(entries: list) -> None:
+    assert isinstance(entries, list)
+    for entry in entries:
+        assert set(entry) <= UPCOMING_KEYS, entry
+        date.fromisoformat(entry["date"])  # a date, nothing else
+        assert entry["kind"] in UPCOMING_KINDS
+        assert entry.get("cycle_kind", "quarter") in Cycle.Kind.values
+        assert entry.get("review_kind", "end_of_cycle") in set(ReviewCycle.Kind.values) - {"calibration"}
+
+
 def test_stored_rows_hold_aggregates_only(acme, globex):
     call_command("refresh_health", verbosity=0)
     text_columns = [
-        f.attname for f in HealthSnapshot._meta.concrete_fields if isinstance(f, CharField | TextField)
+        f.attname
+        for f in HealthSnapshot._meta.concrete_fields
+        if isinstance(f, CharField | TextField | JSONField)
     ]
-    assert text_columns == ["cycle_kind"]  # a new text column must be checked here first
+    assert text_columns == ["cycle_kind", "upcoming_dates"]  # a new text column must be checked here first
     rows = list(HealthSnapshot.objects.filter(organization__in=[acme, globex]).values())
     assert len(rows) >= 2 * (HEALTH_TREND_WEEKS + 1)
     secrets = _tenant_strings(acme) | _tenant_strings(globex)
     assert len(secrets) > 50
+    upcoming_seen = 0
     for row in rows:
+        _assert_upcoming_dates_are_dates_and_kinds(row["upcoming_dates"])
+        upcoming_seen += len(row["upcoming_dates"])
         for column, value in row.items():
-            if isinstance(value, str):
-                assert value in {"", *Cycle.Kind.values}
-                assert not [s for s in secrets if s in value], (column, value)
+            strings = (
+                list(_json_strings(value, column)) if isinstance(value, list | dict) else [(column, value)]
+            )
+            for path, text in strings:
+                if not isinstance(text, str):
+                    continue
+                assert not [s for s in secrets if s in text], (path, text)
+                if column == "cycle_kind":
+                    assert text in {"", *Cycle.Kind.values}
+    assert upcoming_seen > 0  # the scan saw real entries
     # No id of a tenant row: the only key is the organisation's (public) row.
     foreign_keys = [f.name for f in HealthSnapshot._meta.concrete_fields if f.is_relation]
     assert foreign_keys == ["organization"]
@@ -371,8 +431,135 @@ def test_seed_demo_gives_a_weekly_trend_ending_with_a_real_snapshot_and_is_idemp
             assert snapshot.checkin_discipline is None or 0 <= snapshot.checkin_discipline <= 1
         assert len({(s.kr_not_started, s.checkin_discipline) for s in trend}) > 1  # it moves
 
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--no-portfolio", verbosity=0)
     assert seed_health_trend(acme) == 0
 
     assert HealthSnapshot.objects.filter(organization=acme).count() == HEALTH_TREND_WEEKS
     assert HealthSnapshot.objects.filter(organization=globex).count() == HEALTH_TREND_WEEKS
+
+
+# --- Upcoming dates, consultants, pruning -------------------------------------------------
+
+
+def test_upcoming_dates_are_cycle_ends_review_due_dates_and_calibrations_of_the_next_120_days(globex):
+    # 20:00 UTC is already tomorrow in Shanghai: dates count from the organisation's day.
+    now = datetime.combine(timezone.now().date(), clock_time(20), tzinfo=UTC)
+    today = now.date() + timedelta(days=1)
+    before = health_snapshot_take(globex, now=now).upcoming_dates
+    with tenant_context(globex):
+
+        def cycle(days: int, state: str, kind: str = Cycle.Kind.CUSTOM) -> Cycle:
+            return Cycle.objects.create(
+                name=f"Secret cycle {days} {state}", kind=kind, state=state,
+                start_date=today - timedelta(days=300), end_date=today + timedelta(days=days),
+            )  # fmt: skip
+
+        host = cycle(111, Cycle.State.DRAFT)  # draft: its end counts
+        cycle(112, Cycle.State.CLOSED)  # closed: no
+        cycle(121, Cycle.State.ACTIVE)  # beyond 120 days: no
+        cycle(120, Cycle.State.ACTIVE, Cycle.Kind.ANNUAL)  # the last day in: yes
+        cycle(-1, Cycle.State.ACTIVE)  # yesterday in Shanghai (today in UTC): no
+
+        def review_cycle(days: int, kind: str, state: str = ReviewCycle.State.SCHEDULED) -> None:
+            due = today + timedelta(days=days)
+            ReviewCycle.objects.create(
+                cycle=host, kind=kind, state=state, name=f"Secret review {days}",
+                opens_on=due - timedelta(days=3), due_on=due,
+            )  # fmt: skip
+
+        review_cycle(101, ReviewCycle.Kind.CHECKIN_REVIEW)
+        review_cycle(101, ReviewCycle.Kind.CHECKIN_REVIEW, ReviewCycle.State.OPEN)  # the same entry: once
+        review_cycle(102, ReviewCycle.Kind.END_OF_CYCLE, ReviewCycle.State.OPEN)
+        review_cycle(103, ReviewCycle.Kind.CALIBRATION)
+        review_cycle(104, ReviewCycle.Kind.END_OF_CYCLE, ReviewCycle.State.CLOSED)  # closed: no
+        review_cycle(125, ReviewCycle.Kind.CALIBRATION)  # too far: no
+
+    after = health_snapshot_take(globex, now=now).upcoming_dates
+
+    def day(days: int) -> str:
+        return (today + timedelta(days=days)).isoformat()
+
+    assert [entry for entry in after if entry not in before] == [
+        {"date": day(101), "kind": "review_due", "review_kind": "checkin_review"},
+        {"date": day(102), "kind": "review_due", "review_kind": "end_of_cycle"},
+        {"date": day(103), "kind": "calibration"},
+        {"date": day(111), "kind": "cycle_end", "cycle_kind": "custom"},
+        {"date": day(120), "kind": "cycle_end", "cycle_kind": "annual"},
+    ]
+    assert all(entry in after for entry in before)
+    assert after == sorted(after, key=lambda e: (e["date"], e["kind"]))
+    assert all(today.isoformat() <= e["date"] <= day(120) for e in after)
+    _assert_upcoming_dates_are_dates_and_kinds(after)
+
+
+def test_consultant_accounts_are_not_active_people(acme):
+    before = health_snapshot_take(acme).people_active
+    with tenant_context(acme):
+        User.objects.create_user("coach@platform.example", "x-Long-passphrase-1", role=User.Role.CONSULTANT)
+        User.objects.create_user("new.person@acme.example", "x-Long-passphrase-1", role=User.Role.MEMBER)
+
+    assert health_snapshot_take(acme).people_active == before + 1
+
+
+def _org(slug: str) -> Organization:
+    return Organization.objects.create(schema_name=slug.replace("-", "_"), slug=slug, name=slug.title())
+
+
+def test_pruning_keeps_the_last_48_hours_then_the_last_of_each_utc_day_for_400_days(
+    acme, django_assert_num_queries
+):
+    now = datetime(2026, 5, 20, 12, 30, tzinfo=UTC)
+    first, second = _org("prune-one"), _org("prune-two")
+
+    def at(organization: Organization, when: datetime) -> HealthSnapshot:
+        return HealthSnapshot.objects.create(organization=organization, taken_at=when)
+
+    kept = [
+        at(first, now - timedelta(minutes=5)),
+        at(first, now - timedelta(hours=47, minutes=59)),  # still within 48 hours
+        at(first, now - timedelta(hours=30)),
+        at(first, datetime(2026, 5, 18, 12, 29, tzinfo=UTC)),  # older: the last of 18 May
+        at(first, datetime(2026, 5, 10, 23, 59, tzinfo=UTC)),  # the last of 10 May (UTC)
+        at(second, datetime(2026, 5, 10, 8, 0, tzinfo=UTC)),  # per organisation
+        at(first, now - timedelta(days=399)),
+    ]
+    gone = [
+        at(first, datetime(2026, 5, 18, 0, 0, tzinfo=UTC)),
+        at(first, datetime(2026, 5, 10, 0, 0, tzinfo=UTC)),
+        at(first, datetime(2026, 5, 10, 23, 58, tzinfo=UTC)),
+        at(second, datetime(2026, 5, 10, 7, 59, tzinfo=UTC)),
+        at(first, now - timedelta(days=401)),  # the only one of its day, but too old
+    ]
+    others = HealthSnapshot.objects.exclude(organization__in=[first, second]).count()
+
+    with django_assert_num_queries(1):
+        deleted = health_snapshots_prune(now=now)
+
+    remaining = set(
+        HealthSnapshot.objects.filter(organization__in=[first, second]).values_list("pk", flat=True)
+    )
+    assert remaining == {s.pk for s in kept}
+    assert deleted >= len(gone)
+    # The demo's weekly trend (one a week, all recent) is untouched.
+    assert HealthSnapshot.objects.exclude(organization__in=[first, second]).count() == others
+
+
+def test_refresh_and_the_hourly_dispatcher_prune(acme, monkeypatch):
+    now = timezone.now()
+    spare = _org("prune-three")
+    old = now - timedelta(days=5)
+    for minutes in (0, 10, 20):
+        HealthSnapshot.objects.create(organization=spare, taken_at=old.replace(hour=1, minute=minutes))
+
+    health_snapshots_refresh(schema="acme", now=now)
+
+    assert HealthSnapshot.objects.filter(organization=spare).count() == 1
+    for minutes in (30, 40):
+        HealthSnapshot.objects.create(organization=spare, taken_at=old.replace(hour=2, minute=minutes))
+    monkeypatch.setattr(tasks.refresh_health_snapshot, "apply_async", lambda **options: None)
+
+    tasks.dispatch_refresh_health(jitter_seconds=0)
+
+    assert list(HealthSnapshot.objects.filter(organization=spare).values_list("taken_at", flat=True)) == [
+        old.replace(hour=2, minute=40)
+    ]
