@@ -1,4 +1,5 @@
-"""Restore an organisation archive (tenants/archive_format.py) as a new organisation."""
+"""Restore an organisation archive (tenants/archive_format.py) as a new organisation, or
+back into an existing organisation row that has no schema (restoring an offboarded one)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,61 @@ def organization_import(
     logger.info(
         "organisation %s imported from %s (%d tables, %d rows) via %s in %.2fs",
         slug, manifest.source_schema, len(manifest.tables), manifest.total_rows, method,
+        time.perf_counter() - started,
+    )  # fmt: skip
+    return organization
+
+
+def organization_import_into(
+    *,
+    archive: Path | str | BinaryIO,
+    organization: Organization,
+    progress: ProgressCallback | None = None,
+) -> Organization:
+    """Fill the existing ``organization``, which has no schema (it was offboarded), from an
+    archive: its schema is created as in provisioning and loaded like ``organization_import``
+    does, and its domain is kept (made again if it is missing). The row itself (name, status,
+    time zone, language) is left as it is: the caller decides the status.
+
+    Same checks as ``organization_import``, then one transaction: on any error there is
+    still no schema. Raises ``ValidationError`` keyed "organization" or "archive".
+    """
+    started = time.perf_counter()
+    if organization.pk is None or organization.is_template or organization.schema_name == "public":
+        raise ValidationError({"organization": [_("Archives are restored into client organisations only.")]})
+    if schema_exists(organization.schema_name):
+        raise ValidationError(
+            {
+                "organization": [
+                    _(
+                        "%(org)s still has its schema “%(schema)s”: only an organisation without "
+                        "one is restored."
+                    )
+                    % {"org": organization.name, "schema": organization.schema_name}
+                ]
+            }
+        )
+    with ExitStack() as stack:
+        zipped = stack.enter_context(_opened(archive))
+        manifest = _read_manifest(zipped)
+        _validate(manifest, slug_problems=[], name=organization.name)
+        _verify_files(zipped, manifest, progress)
+        if template_state() == "stale":
+            template_ensure()
+        method = "clone" if schema_exists(TEMPLATE_SCHEMA) else "migrations"
+        try:
+            with transaction.atomic():
+                _create_schema(organization, method)
+                if not Domain.objects.filter(tenant=organization).exists():
+                    Domain.objects.create(
+                        domain=organization_host(organization), tenant=organization, is_primary=True
+                    )
+                _load(zipped, manifest, organization.schema_name, progress)
+        finally:
+            connection.set_schema_to_public()
+    logger.info(
+        "organisation %s restored from %s (%d tables, %d rows) via %s in %.2fs",
+        organization.slug, manifest.source_schema, len(manifest.tables), manifest.total_rows, method,
         time.perf_counter() - started,
     )  # fmt: skip
     return organization
