@@ -22,20 +22,55 @@ def can_create_objective_for(user: User, owner: User) -> bool:
     return user.is_org_admin or owner.pk == user.pk or manages(user, owner.pk)
 
 
-def can_edit_objective(user: User, objective: Objective) -> bool:
-    if not can_write(user):
-        return False
+def _answers_for(user: User, objective: Objective) -> bool:
+    """The objective's own side: its owner, their manager chain, an org admin."""
     return user.is_org_admin or objective.owner_id == user.pk or manages(user, objective.owner_id)
 
 
-def can_check_in(user: User, key_result: KeyResult) -> bool:
+def can_edit_objective(user: User, objective: Objective) -> bool:
+    """Change the objective and its key results (add, edit, initiatives, alignment): its own
+    side; and a consultant coaching a draft (not yet active) they may see."""
     if not can_write(user):
         return False
+    if _answers_for(user, objective):
+        return True
+    return (
+        user.role == User.Role.CONSULTANT
+        and objective.state == Objective.State.DRAFT
+        and can_view_objective(user, objective)
+    )
+
+
+def can_change_objective_state(user: User, objective: Objective) -> bool:
+    """Activate, close or archive: the objective's own side only. A consultant coaching a
+    draft shapes it, but its owner's side decides when it starts (or is dropped)."""
+    return can_write(user) and _answers_for(user, objective)
+
+
+def can_check_in(user: User, key_result: KeyResult) -> bool:
+    """The key result's owner or its objective's owner (or an org admin). A consultant
+    checks in only on objectives they own: coaching a draft, or being named owner of one of
+    its key results, does not make the numbers theirs to report."""
+    if not can_write(user):
+        return False
+    if user.role == User.Role.CONSULTANT:
+        return key_result.objective.owner_id == user.pk
     return user.is_org_admin or user.pk in {key_result.owner_id, key_result.objective.owner_id}
 
 
 def can_manage_cycles(user: User) -> bool:
     return user.is_active and user.role in {User.Role.ORG_ADMIN, User.Role.CONSULTANT}
+
+
+def can_comment_on_objective(user: User, objective: Objective) -> bool:
+    """Write a comment on an objective: anyone who may see it and write (consultants
+    included, viewers and deactivated people not)."""
+    return can_write(user) and can_view_objective(user, objective)
+
+
+def can_delete_comment(user: User, comment) -> bool:
+    """Remove a comment: its author, or an org admin (moderation)."""
+    return can_write(user) and (comment.author_id == user.pk or user.is_org_admin)
 
 
 def can_decide_alignment(user: User, proposal: AlignmentProposal) -> bool:

@@ -12,7 +12,8 @@ from accounts.permissions import can_write
 from accounts.selectors import manages
 from okrs import permissions as okr_permissions
 from okrs.models import Objective
-from reviews.models import PeerFeedbackRequest, Review
+from reviews.models import PeerFeedbackRequest, Review, ReviewSettings
+from reviews.selectors import review_settings
 
 
 def can_manage_review_cycles(user: User) -> bool:
@@ -20,13 +21,37 @@ def can_manage_review_cycles(user: User) -> bool:
     return okr_permissions.can_manage_cycles(user)
 
 
-def can_view_review(user: User, review: Review) -> bool:
-    """Peer reviewers see their request (and its question), not the review itself."""
+def consultant_kept_from_private_reviews(user: User, *, settings: ReviewSettings | None = None) -> bool:
+    """Whether ``user`` is a consultant and the organisation keeps reviews of private
+    objectives from consultants (``ReviewSettings.consultants_see_private_reviews`` off, the
+    default) — unless they take part in the review. Reads the settings (one query, unless
+    ``settings`` is given) only for consultants."""
+    if user.role != User.Role.CONSULTANT:
+        return False
+    settings = settings or review_settings()
+    return not settings.consultants_see_private_reviews
+
+
+def _is_party(user: User, review: Review) -> bool:
+    return user.pk in {review.participant_id, review.manager_id, review.calibrated_by_id}
+
+
+def _is_private(review: Review) -> bool:
+    return review.objective.visibility == Objective.Visibility.PRIVATE
+
+
+def can_view_review(user: User, review: Review, *, settings: ReviewSettings | None = None) -> bool:
+    """Peer reviewers see their request (and its question), not the review itself. A
+    consultant reads a review of a private objective only when the organisation allows it
+    (``consultant_kept_from_private_reviews``). The review's ``objective`` should be loaded;
+    pass ``settings`` when deciding for many reviews."""
     if not user.is_active:
         return False
-    if user.pk in {review.participant_id, review.manager_id, review.calibrated_by_id}:
+    if _is_party(user, review):
         return True
-    if user.is_org_admin or user.role == User.Role.CONSULTANT:
+    if user.role == User.Role.CONSULTANT:
+        return not (_is_private(review) and consultant_kept_from_private_reviews(user, settings=settings))
+    if user.is_org_admin:
         return True
     return manages(user, review.participant_id)
 
@@ -78,13 +103,14 @@ def can_decide_calibration(user: User, objective: Objective) -> bool:
     return manages(user, objective.owner_id)
 
 
-def can_open_review(user: User, review: Review) -> bool:
+def can_open_review(user: User, review: Review, *, settings: ReviewSettings | None = None) -> bool:
     """The review page shows the objective, its key results and the reflection: besides
-    ``can_view_review``, a private objective stays hidden from those who may not see it
-    (a consultant outside its team, say), except the review's own parties. The review's
+    ``can_view_review``, a private objective stays hidden from those who may not see it,
+    except the review's own parties — and consultants once the organisation lets them read
+    reviews of private objectives (``can_view_review`` refuses them otherwise). The review's
     ``objective`` should be loaded."""
-    if not can_view_review(user, review):
+    if not can_view_review(user, review, settings=settings):
         return False
-    if user.pk in {review.participant_id, review.manager_id, review.calibrated_by_id}:
+    if _is_party(user, review) or user.role == User.Role.CONSULTANT:
         return True
     return okr_permissions.can_view_objective(user, review.objective)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import report_ids
+from okrs.models import Objective
 from reviews.models import PeerFeedbackRequest, Review, ReviewCycle, ReviewKeyResultScore, ReviewSettings
 
 
@@ -47,13 +48,29 @@ def my_reviews(user: User) -> QuerySet[Review]:
     )
 
 
-def reviews_to_calibrate(user: User) -> QuerySet[Review]:
+def readable_reviews(
+    user: User, reviews: QuerySet[Review], *, settings: ReviewSettings | None = None
+) -> QuerySet[Review]:
+    """``reviews`` less those of private objectives when ``user`` is a consultant the
+    organisation keeps from them (the queryset form of that part of
+    ``permissions.can_view_review``): the settings are read once, not per row, and only
+    for consultants."""
+    from reviews.permissions import consultant_kept_from_private_reviews  # it reads review_settings here
+
+    if not consultant_kept_from_private_reviews(user, settings=settings):
+        return reviews
+    parties = Q(participant=user) | Q(manager=user) | Q(calibrated_by=user)
+    return reviews.filter(parties | ~Q(objective__visibility=Objective.Visibility.PRIVATE))
+
+
+def reviews_to_calibrate(user: User, *, settings: ReviewSettings | None = None) -> QuerySet[Review]:
     """Self-submitted reviews waiting for ``user``'s calibration: those of the people below
     them in the reporting lines, or recorded with them as manager; never their own."""
     mine = Q(manager=user) | Q(participant_id__in=report_ids(user))
-    return reviews_shaped(
-        Review.objects.filter(mine, state=Review.State.SELF_SUBMITTED).exclude(participant=user)
-    ).order_by("review_cycle__due_on", "participant__full_name", "participant__email", "id")
+    reviews = Review.objects.filter(mine, state=Review.State.SELF_SUBMITTED).exclude(participant=user)
+    return reviews_shaped(readable_reviews(user, reviews, settings=settings)).order_by(
+        "review_cycle__due_on", "participant__full_name", "participant__email", "id"
+    )
 
 
 def peer_feedback_to_give(user: User) -> QuerySet[PeerFeedbackRequest]:
@@ -189,10 +206,14 @@ def _reviews_below(user: User, reports: list[int]) -> Q:
     return below
 
 
-def team_reviews(user: User, *, reports: list[int] | None = None) -> QuerySet[Review]:
+def team_reviews(
+    user: User, *, reports: list[int] | None = None, settings: ReviewSettings | None = None
+) -> QuerySet[Review]:
     """The reviews ``user`` follows as a manager and that are not closed: those waiting for
     calibration first, then calibrated ones (to close), then those still waiting for the
-    self-review. Never their own. Pass ``reports`` (``report_ids(user)``) to save its query."""
+    self-review. Never their own; for a consultant, only those they may read
+    (``readable_reviews``). Pass ``reports`` (``report_ids(user)``) and ``settings`` to save
+    their queries."""
     reports = report_ids(user) if reports is None else reports
     order = Case(
         When(state=Review.State.SELF_SUBMITTED, then=Value(0)),
@@ -200,7 +221,7 @@ def team_reviews(user: User, *, reports: list[int] | None = None) -> QuerySet[Re
         default=Value(2),
     )
     return (
-        Review.objects.filter(_reviews_below(user, reports))
+        readable_reviews(user, Review.objects.filter(_reviews_below(user, reports)), settings=settings)
         .exclude(participant=user)
         .exclude(state=Review.State.CLOSED)
         .select_related("review_cycle", "objective", "participant")
@@ -209,12 +230,16 @@ def team_reviews(user: User, *, reports: list[int] | None = None) -> QuerySet[Re
     )
 
 
-def contests_to_resolve(user: User, *, reports: list[int] | None = None) -> QuerySet[Review]:
+def contests_to_resolve(
+    user: User, *, reports: list[int] | None = None, settings: ReviewSettings | None = None
+) -> QuerySet[Review]:
     """Contested calibrations ``user`` may resolve: they calibrated it, or the participant
-    is below them; never their own. Oldest contest first."""
+    is below them; never their own (for a consultant, only those they may read). Oldest
+    contest first."""
     reports = report_ids(user) if reports is None else reports
+    reviews = Review.objects.filter(_reviews_below(user, reports) | Q(calibrated_by=user))
     return (
-        Review.objects.filter(_reviews_below(user, reports) | Q(calibrated_by=user))
+        readable_reviews(user, reviews, settings=settings)
         .filter(contested_at__isnull=False, contest_resolved_at__isnull=True)
         .exclude(participant=user)
         .exclude(state=Review.State.CLOSED)

@@ -3,7 +3,8 @@ person may see, as querysets shaped so a page of any size takes a fixed number o
 queries. Visibility is the web UI's: ``reviews.permissions.can_open_review`` for a review
 (its parties, the participant's manager chain, org admins and consultants — and, for
 anyone but the parties, only if they may see the objective: private objectives never
-leak), review cycles through the reviews in them (all of them for whoever manages review
+leak; consultants read reviews of private objectives only when the organisation allows
+it), review cycles through the reviews in them (all of them for whoever manages review
 cycles), and a peer feedback request for the colleague it is addressed to."""
 
 from __future__ import annotations
@@ -14,31 +15,33 @@ from accounts.models import User
 from accounts.selectors import report_ids
 from okrs.selectors import objectives_visible_to
 from reviews import permissions
-from reviews.models import PeerFeedbackRequest, Review, ReviewCycle
-from reviews.selectors import reviews_shaped
+from reviews.models import PeerFeedbackRequest, Review, ReviewCycle, ReviewSettings
+from reviews.selectors import readable_reviews, reviews_shaped
 
 
-def reviews_visible_to(user: User) -> QuerySet[Review]:
-    """The queryset form of ``permissions.can_open_review`` (a test holds them equal)."""
+def reviews_visible_to(user: User, *, settings: ReviewSettings | None = None) -> QuerySet[Review]:
+    """The queryset form of ``permissions.can_open_review`` (a test holds them equal).
+    Consultants see every review, less those of private objectives while the organisation
+    keeps these from them (``readable_reviews``: the settings read once, for consultants only)."""
     if not user.is_active:
         return Review.objects.none()
     if user.is_org_admin:
         return Review.objects.all()
-    parties = Q(participant=user) | Q(manager=user) | Q(calibrated_by=user)
     if user.role == User.Role.CONSULTANT:
-        others = Q()
-    else:
-        reports = report_ids(user)
-        if not reports:
-            return Review.objects.filter(parties)
-        others = Q(participant_id__in=reports)
+        return readable_reviews(user, Review.objects.all(), settings=settings)
+    parties = Q(participant=user) | Q(manager=user) | Q(calibrated_by=user)
+    reports = report_ids(user)
+    if not reports:
+        return Review.objects.filter(parties)
     visible_objectives = objectives_visible_to(user).values("pk")
-    return Review.objects.filter(parties | (others & Q(objective__in=visible_objectives)))
+    return Review.objects.filter(
+        parties | (Q(participant_id__in=reports) & Q(objective__in=visible_objectives))
+    )
 
 
-def reviews_for_api(user: User) -> QuerySet[Review]:
+def reviews_for_api(user: User, *, settings: ReviewSettings | None = None) -> QuerySet[Review]:
     """Visible reviews with everything the API shows (``reviews_shaped``: three queries)."""
-    return reviews_shaped(reviews_visible_to(user))
+    return reviews_shaped(reviews_visible_to(user, settings=settings))
 
 
 def review_cycles_for_api(user: User) -> QuerySet[ReviewCycle]:
