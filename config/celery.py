@@ -37,8 +37,16 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.dispatch_refresh_health",
         "schedule": crontab(minute=35),
     },
+    "refill-spare-schemas": {
+        "task": "tenants.tasks.refill_spare_schemas",
+        "schedule": crontab(minute="7-59/15"),
+    },
     "recalculate-scores": {
         "task": "tenants.tasks.dispatch_recalculate_scores",
         "schedule": crontab(minute=5, hour=0),
+    },
+    "purge-consultant-entries": {
+        "task": "tenants.tasks.purge_consultant_entries",
+        "schedule": crontab(minute=47, hour=3),
     },
 }

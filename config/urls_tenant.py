@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("okrs.urls")),
     path("", include("reviews.urls")),
     path("", include("config.urls_api")),
+    # Consultants entering from the portal, and the org admins' Settings → Consultants.
+    path("", include("tenants.views_access")),
     # Before Django's own: the switcher also saves the choice to the person's profile.
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

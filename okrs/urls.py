@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("okrs.views.health")),
     path("", include("okrs.views.settings")),
     path("", include("okrs.views.imports")),
+    path("", include("okrs.views.comments")),
+    path("", include("okrs.views.templates")),
 ]

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms_settings import ObjectChoiceField
+from okrs.forms.settings import GuidanceLinesField
 from okrs.models import Cycle
+from okrs.services.settings import MAX_GUIDANCE_LENGTH, MAX_GUIDANCE_LINES
 from reviews.models import ReviewSettings
 
 
@@ -74,6 +77,15 @@ class ReviewSettingsForm(forms.Form):
             "review are scheduled from its check-in cadence. Off: you schedule them from the Cycles page."
         ),
     )
+    consultants_see_private_reviews = forms.BooleanField(
+        label=_("Consultants may read reviews of private objectives"),
+        required=False,
+        help_text=_(
+            "Off (the default): your consultants (OKR coaches) do not see the reviews of private objectives "
+            "— neither the self-assessment and its reflection nor the calibration — unless they take part in "
+            "the review. On: they read them like other reviews, for example to prepare a calibration."
+        ),
+    )
 
     def __init__(self, *args, settings: ReviewSettings, **kwargs):
         kwargs.setdefault(
@@ -81,6 +93,27 @@ class ReviewSettingsForm(forms.Form):
             {
                 "review_scores_feed_appraisal": settings.review_scores_feed_appraisal,
                 "auto_schedule": settings.auto_schedule,
+                "consultants_see_private_reviews": settings.consultants_see_private_reviews,
             },
         )
+        super().__init__(*args, **kwargs)
+
+
+class ReviewPromptsForm(forms.Form):
+    """The self-review's guiding prompts (its own form: ``review_prompts_update``)."""
+
+    review_prompts = GuidanceLinesField(
+        label=_("Self-review prompts"),
+        help_text=format_lazy(
+            _(
+                "One prompt per line (at most {count}, each up to {length} characters). The self-review form "
+                "shows them as guidance above the reflection."
+            ),
+            count=MAX_GUIDANCE_LINES,
+            length=MAX_GUIDANCE_LENGTH,
+        ),
+    )
+
+    def __init__(self, *args, settings: ReviewSettings, **kwargs):
+        kwargs.setdefault("initial", {"review_prompts": settings.review_prompts})
         super().__init__(*args, **kwargs)

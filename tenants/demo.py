@@ -15,14 +15,19 @@ from accounts.models import Team, User
 from accounts.services import team_create, user_create
 from okrs import demo as okr_demo
 from reviews import demo as review_demo
+from tenants.assignments import consultant_assign
 from tenants.health import health_snapshot_take
-from tenants.models import HealthSnapshot, Organization
+from tenants.method_packs import method_pack_apply, method_pack_create, method_pack_publish
+from tenants.models import HealthSnapshot, MethodPack, MethodPackApplication, Organization
+from tenants.pack_content import STARTER_CONTENT
 from tenants.services import organization_provision, organization_url
 
 DEMO_PASSWORD = "okr-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
 
 PLATFORM_ADMIN = "admin@platform.example"
 CONSULTANT = "coach@platform.example"
+CONSULTANT_2 = "mentor@platform.example"
+CONSULTANTS = [(CONSULTANT, "Olivia Coach"), (CONSULTANT_2, "Daniel Okafor")]
 
 # (team, parent team)
 TEAMS = [
@@ -55,6 +60,24 @@ ORGANIZATIONS = [
     ("acme", "Acme Corp", "Europe/Berlin", "en", okr_demo.ACME),
     ("globex", "Globex 环球", "Asia/Shanghai", "zh-hans", okr_demo.GLOBEX),
 ]
+
+
+# Smaller clients for the consultants' portfolio (generated like seed_many's), so that the
+# portal has a handful of clients and the benchmarks (at least five organisations) show.
+# slug, name, time zone, language, status, people
+PORTFOLIO_CLIENTS = [
+    ("initech", "Initech", "America/New_York", "en", "active", 16),
+    ("umbrella", "Umbrella Health", "Europe/London", "en", "pilot", 12),
+    ("hooli", "Hooli 好利", "Asia/Shanghai", "zh-hans", "active", 14),
+]
+# Which consultant serves which clients: globex and umbrella are shared.
+ASSIGNMENTS = {
+    CONSULTANT: ["acme", "globex", "initech", "umbrella"],
+    CONSULTANT_2: ["globex", "umbrella", "hooli"],
+}
+PACK_SLUG = "scale-up-starter"
+# Which version of the demo pack each client runs (acme is on the newer one).
+PACK_VERSIONS = {"acme": 2, "globex": 1, "umbrella": 2}
 
 
 @dataclass
@@ -91,11 +114,15 @@ def _ensure_people(domain: str, password_hash: str) -> None:
             user.save()
 
 
-def seed_demo() -> DemoSummary:
+def seed_demo(*, portfolio: bool = True) -> DemoSummary:
+    """acme and globex with their people, OKRs and reviews; with ``portfolio`` (the
+    ``seed_demo`` command; the test suite leaves it out) also three smaller clients, the
+    consultants' assignments and a method pack in two versions applied to some clients."""
     created: list[str] = []
     password_hash = make_password(DEMO_PASSWORD)
     _ensure_public_user(PLATFORM_ADMIN, "Platform Admin", staff=True, role=User.Role.MEMBER)
-    _ensure_public_user(CONSULTANT, "Olivia Coach", staff=False, role=User.Role.CONSULTANT)
+    for email, full_name in CONSULTANTS:
+        _ensure_public_user(email, full_name, staff=False, role=User.Role.CONSULTANT)
     urls = {}
     for slug, name, tz, language, objectives in ORGANIZATIONS:
         organization = Organization.objects.filter(slug=slug).first()
@@ -109,7 +136,76 @@ def seed_demo() -> DemoSummary:
         seed_organization(organization, objectives=objectives, password_hash=password_hash)
         seed_health_trend(organization)
         urls[slug] = organization_url(organization)
+    if portfolio:
+        for client in PORTFOLIO_CLIENTS:
+            slug = client[0]
+            organization = Organization.objects.filter(slug=slug).first()
+            if organization is None:
+                organization = _portfolio_client(client, password_hash)
+                created.append(slug)
+            seed_health_trend(organization)
+            urls[slug] = organization_url(organization)
+        _seed_assignments()
+        _seed_method_pack()
     return DemoSummary(created=created, urls=urls)
+
+
+def _portfolio_client(client: tuple, password_hash: str) -> Organization:
+    """A smaller client generated like seed_many's organisations (one transaction)."""
+    from tenants.management.commands.seed_many import Seeder  # the generator lives with its command
+
+    slug, name, tz, language, status, people = client
+    index = 1 + PORTFOLIO_CLIENTS.index(client)
+    seeder = Seeder(people=people, seed=2026, anchor=timezone.now().date(), password=password_hash)
+    with transaction.atomic():
+        result = organization_provision(
+            name=name, slug=slug, admin_email=f"admin@{slug}.example", timezone=tz, language=language,
+            status=status, actor=None, send_invitation=False,
+        )  # fmt: skip
+        with tenant_context(result.organization):
+            seeder.fill(result.organization, result.admin, index)
+    return result.organization
+
+
+def _seed_assignments() -> None:
+    organizations = {o.slug: o for o in Organization.objects.clients()}
+    for email, slugs in ASSIGNMENTS.items():
+        consultant = User.objects.get(email=email)
+        for slug in slugs:
+            if slug in organizations:
+                consultant_assign(organization=organizations[slug], consultant=consultant, actor=None)
+
+
+def _seed_method_pack() -> None:
+    """The demo pack: version 1 is the starter content, version 2 moves to a weekly cadence
+    and asks one more check-in question; applied once per client (idempotent)."""
+    pack = MethodPack.objects.filter(slug=PACK_SLUG).first()
+    owner = User.objects.get(email=CONSULTANT)
+    first = {**STARTER_CONTENT, "cadence": "biweekly"}
+    if pack is None:
+        pack = method_pack_create(
+            slug=PACK_SLUG, name="Scale-up OKR starter",
+            description="Templates by function, check-in questions and review prompts (50-500 people).",
+            content=first, owner=owner, actor=None, notes="First version.",
+        )  # fmt: skip
+    if not pack.versions.filter(number=2).exists():
+        second = {
+            **STARTER_CONTENT,
+            "cadence": "weekly",
+            "checkin_questions": [
+                *STARTER_CONTENT.get("checkin_questions", []),
+                "Which customer or colleague felt this progress?",
+            ][:20],
+        }
+        method_pack_publish(
+            pack=pack, content=second, notes="Weekly check-ins; one more question.", actor=None
+        )
+    versions = {v.number: v for v in pack.versions.all()}
+    for organization in Organization.objects.clients().filter(slug__in=PACK_VERSIONS):
+        if not MethodPackApplication.objects.filter(organization=organization, version__pack=pack).exists():
+            method_pack_apply(
+                organization=organization, version=versions[PACK_VERSIONS[organization.slug]], actor=None
+            )
 
 
 def seed_organization(organization: Organization, *, objectives, password_hash: str | None = None) -> None:

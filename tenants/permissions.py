@@ -66,3 +66,9 @@ def can_manage_consultant_access(tenant_user) -> bool:
     """On the client's host: the client's org admins see the access log and revoke or
     restore a consultant's access."""
     return bool(tenant_user.is_authenticated and tenant_user.is_active and tenant_user.is_org_admin)
+
+
+def can_manage_organization_data(user) -> bool:
+    """Export, offboard and restore organisations and delete their archives (archives hold
+    every row, password hashes included): a platform admin allowed to change organisations."""
+    return is_platform_admin(user) and user.has_perm("tenants.change_organization")

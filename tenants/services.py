@@ -17,8 +17,10 @@ from django_tenants.utils import schema_context, schema_exists, tenant_context
 from accounts.models import User
 from accounts.services import invitation_send, set_password_path, user_create
 from config.sites import host_for, site_url
-from tenants.models import Domain, Organization
+from tenants.events import event_record
+from tenants.models import Domain, Organization, PlatformEvent
 from tenants.schema_clone import clone_schema, correct_clone
+from tenants.schema_pool import spare_take
 from tenants.validators import language_errors, schema_name_for, slug_errors, timezone_errors
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ class ProvisionResult:
     organization: Organization
     admin: User
     set_password_url: str
-    method: str  # "clone" (from the template schema) or "migrations"
+    method: str  # "pool" (a spare clone renamed), "clone" (of the template) or "migrations"
     seconds: float
 
 
@@ -76,7 +78,10 @@ def template_ensure(*, verbosity: int = 0) -> str:
     return state
 
 
-def _create_schema(organization: Organization, method: str) -> None:
+def _create_schema(organization: Organization, method: str) -> str:
+    """Create the organisation's schema; returns the path taken (see ProvisionResult.method)."""
+    if method == "clone" and spare_take(organization.schema_name):
+        return "pool"
     if method == "clone":
         # The template is current (checked above) and a DATA clone copies its
         # django_migrations rows, so django-tenants' follow-up "migrate --fake"
@@ -85,6 +90,13 @@ def _create_schema(organization: Organization, method: str) -> None:
         correct_clone(TEMPLATE_SCHEMA, organization.schema_name)
     else:
         organization.create_schema(check_if_exists=False, verbosity=0)
+    return method
+
+
+def _refill_spares_later() -> None:
+    from tenants.tasks import refill_spare_schemas  # the tasks module imports this one
+
+    refill_spare_schemas.delay()
 
 
 def organization_validate(*, name: str, slug: str, admin_email: str, timezone: str, language: str) -> None:
@@ -151,7 +163,7 @@ def organization_provision(
             )  # fmt: skip
             organization.full_clean()
             organization.save()
-            _create_schema(organization, method)
+            method = _create_schema(organization, method)
             Domain.objects.create(
                 domain=organization_host(organization), tenant=organization, is_primary=True
             )
@@ -160,6 +172,12 @@ def organization_provision(
                     email=admin_email, full_name=admin_name, role=User.Role.ORG_ADMIN, actor=None
                 )
                 link = organization_url(organization, set_password_path(admin))
+            event_record(
+                PlatformEvent.Action.PROVISIONED, organization=organization, actor=actor,
+                method=method, status=status,
+            )  # fmt: skip
+            if method == "pool":
+                transaction.on_commit(_refill_spares_later)
             if send_invitation:
                 transaction.on_commit(
                     lambda: invitation_send(user=admin, link=link, organization_name=organization.name)
@@ -180,17 +198,71 @@ def organization_provision(
     return ProvisionResult(organization, admin, link, method, seconds)
 
 
+@transaction.atomic
+@transaction.atomic
+def organization_update(*, organization: Organization, actor: User | None, **changes) -> Organization:
+    """Change an organisation's name, time zone or default language (the address and
+    schema never change); records which fields changed, from what to what."""
+    editable = ("name", "timezone", "language")
+    unknown = set(changes) - set(editable)
+    if unknown:
+        raise ValidationError(_("These cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    errors: dict[str, list[str]] = {}
+    name = (changes.get("name", organization.name) or "").strip()
+    if not name:
+        errors["name"] = [_("Give the organisation a name.")]
+    if "timezone" in changes and (problems := timezone_errors(changes["timezone"])):
+        errors["timezone"] = problems
+    if "language" in changes and (problems := language_errors(changes["language"])):
+        errors["language"] = problems
+    if errors:
+        raise ValidationError(errors)
+    changes["name"] = name
+    changed = {
+        field: [getattr(organization, field), value]
+        for field, value in changes.items()
+        if getattr(organization, field) != value
+    }
+    if not changed:
+        return organization
+    for field, (_old, value) in changed.items():
+        setattr(organization, field, value)
+    organization.full_clean(exclude=["schema_name", "slug", "status"])
+    organization.save(update_fields=[*changed, "updated_at"])
+    event_record(PlatformEvent.Action.UPDATED, organization=organization, actor=actor, changed=changed)
+    return organization
+
+
 def organization_set_status(*, organization: Organization, status: str, actor: User | None) -> Organization:
-    """Suspend, reactivate, pilot or offboard. A suspended organisation's host answers
-    with the suspended page only (see tenants.middleware)."""
+    """Suspend, reactivate or pilot. A suspended organisation's host answers with the
+    "unavailable" page only (see tenants.middleware). Offboarding drops the schema and
+    restoring brings it back, so neither is a plain status change: see tenants.offboarding."""
     if organization.is_template or organization.schema_name == "public":
         raise ValidationError(_("Only client organisations have a status."))
     if status not in Organization.Status.values:
         raise ValidationError({"status": _("Unknown status “%(s)s”.") % {"s": status}})
-    if organization.status != status:
-        previous = organization.status
+    # Lock the row: two admins changing the status at once record two true transitions.
+    previous = (
+        Organization.objects.select_for_update().values_list("status", flat=True).get(pk=organization.pk)
+    )
+    if Organization.Status.OFFBOARDED in (previous, status) and previous != status:
+        raise ValidationError(
+            {
+                "status": _(
+                    "%(org)s cannot be moved to or from “offboarded” here: use the offboard action "
+                    "(which keeps an archive) or restore it from its archive."
+                )
+                % {"org": organization.name}
+            }
+        )
+    organization.status = previous
+    if previous != status:
         organization.status = status
         organization.save(update_fields=["status", "updated_at"])
+        event_record(
+            PlatformEvent.Action.STATUS_CHANGED, organization=organization, actor=actor,
+            previous=previous, status=status,
+        )  # fmt: skip
         logger.info(
             "organisation %s: %s -> %s by %s",
             organization.slug, previous, status, getattr(actor, "email", "system"),

@@ -4,8 +4,9 @@ from django.utils import timezone
 from accounts.tasks import clear_expired_idempotency_keys, clear_expired_sessions, resend_stranded_webhooks
 from okrs.tasks import recalculate_scores
 from reviews.tasks import send_reminders
+from tenants.access import entries_purge
 from tenants.dispatch import dispatch_to_organizations
-from tenants.health import health_snapshot_take_current
+from tenants.health import health_snapshot_take_current, health_snapshots_prune
 
 
 @shared_task
@@ -48,7 +49,9 @@ def refresh_health_snapshot() -> int | None:
 
 @shared_task
 def dispatch_refresh_health(jitter_seconds: int = 600) -> int:
-    """Hourly, in public: each organisation takes a health snapshot for the consultant portal."""
+    """Hourly, in public: each organisation takes a health snapshot for the consultant portal;
+    old snapshots are thinned out (``tenants.health.health_snapshots_prune``)."""
+    health_snapshots_prune()
     return dispatch_to_organizations(refresh_health_snapshot, jitter_seconds=jitter_seconds)
 
 
@@ -56,3 +59,21 @@ def dispatch_refresh_health(jitter_seconds: int = 600) -> int:
 def dispatch_clear_expired_idempotency_keys(jitter_seconds: int = 300) -> int:
     """Daily, in public: each organisation forgets API Idempotency-Keys older than a day."""
     return dispatch_to_organizations(clear_expired_idempotency_keys, jitter_seconds=jitter_seconds)
+
+
+@shared_task
+def refill_spare_schemas() -> int:
+    """In public, after a provisioning took a spare (and every 15 minutes): clone the
+    template until the warm pool is full again (``tenants.schema_pool``)."""
+    from tenants.schema_pool import spare_fill
+    from tenants.services import template_state
+
+    if template_state() != "ready":
+        return 0  # migrate_platform brings the template up to date and refills
+    return spare_fill()
+
+
+@shared_task
+def purge_consultant_entries() -> int:
+    """Daily, in public: delete consultant entry tokens issued more than a day ago."""
+    return entries_purge()

@@ -68,7 +68,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
         Domain.objects.get_or_create(domain="localhost", defaults={"tenant": public})
         template_ensure()
-        seed_demo()
+        seed_demo(portfolio=False)  # acme and globex; tests that need more make it
         connection.set_schema_to_public()
 
 

@@ -60,6 +60,8 @@ ROOT_URLCONF = "config.urls_tenant"
 # D3: new organisations clone this migrated template schema instead of replaying
 # every migration; provisioning falls back to migrations when it is missing.
 TENANT_BASE_SCHEMA = "tenant_template"
+# Spare clones of the template kept ready, so provisioning renames one (tenants.schema_pool).
+TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=2)
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
 TENANT_COLOR_ADMIN_APPS = True
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.middleware.ConsultantAccessMiddleware",
     "accounts.middleware.RequestScopedReportsMiddleware",
     "tenants.middleware.OrganizationLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -166,6 +169,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Invitation / set-password links stay valid for 7 days.
 PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
+# A consultant's "enter the client's workspace" link is single-use and valid this many seconds.
+CONSULTANT_ENTRY_MAX_AGE = env.int("CONSULTANT_ENTRY_MAX_AGE", default=60)
 
 # Cookies are host-only (no SESSION_COOKIE_DOMAIN), so a cookie made on one
 # organisation's host is never sent to another's; sessions live per schema as well.
@@ -185,6 +190,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Organisation archives (exports, offboarding) -----------------------------------------
+# Archives hold every row of an organisation (password hashes included): keep the
+# directory private and backed up; offboarded organisations are restored from it.
+ARCHIVE_DIR = Path(env("ARCHIVE_DIR", default=str(BASE_DIR / ".data" / "archives")))
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -229,6 +239,9 @@ REST_FRAMEWORK = {
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 # First webhook retry delay in seconds (doubling up to an hour); a test worker shortens it.
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# The consultant portal shows a platform median only when at least this many organisations
+# contribute a value to it (fewer would let a consultant work out a single client's figure).
+BENCHMARK_MIN_ORGANIZATIONS = env.int("BENCHMARK_MIN_ORGANIZATIONS", default=5)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "OKR platform API",

@@ -1,6 +1,8 @@
 """pytest: the same embedded PostgreSQL (a separate test database) and Redis db 15."""
 
 import os
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
@@ -9,7 +11,7 @@ from .base import REDIS_URL, REST_FRAMEWORK, env
 SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 DEBUG = False
 SITE_SCHEME = "http"
-SITE_PORT = ""
+SITE_PORT = env("SITE_PORT", default="")  # the browser tests set their server's port
 BASE_DOMAIN = "localhost"
 ALLOWED_HOSTS = ["localhost", ".localhost", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -40,5 +42,12 @@ if env("OKR_TEST_DATABASE_NAME", default=""):
 # One test database per pytest process, so two runs on one machine (say, `make test`
 # while another is still going) never drop each other's database.
 DATABASES["default"]["TEST"] = {"NAME": f"test_okr_{os.getpid()}"}
+
+# No warm pool by default in tests (the pool's own tests turn it on): a refill would clone
+# schemas in the background of unrelated tests.
+TENANT_SPARE_SCHEMAS = 0
+# Archives written by tests never land in the development directory (tests that write
+# one point ARCHIVE_DIR at their own tmp_path).
+ARCHIVE_DIR = Path(tempfile.gettempdir()) / f"okr-test-archives-{os.getpid()}"
 
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=True)

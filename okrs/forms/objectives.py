@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.ui import FastSelect
 from okrs import scoring
 from okrs.models import Cycle, KeyResult, Objective
+from okrs.models_method import ObjectiveTemplate
 from okrs.selectors.editing import alignment_target, parse_parent_token
 from okrs.services.common import differing
 
@@ -384,6 +385,42 @@ def key_result_initial(key_result: KeyResult) -> dict:
     initial = {name: getattr(key_result, name) for name in KeyResultForm.base_fields if name != "owner"}
     initial["owner"] = str(key_result.owner_id)
     return initial
+
+
+# --- Starting from one of the organisation's objective templates --------------------------------------
+
+
+class TemplatePickForm(forms.Form):
+    """Start from a template: a GET form above the objective form (it reloads the page with
+    ``?template=<id>``; with JavaScript, choosing one submits it at once)."""
+
+    template = forms.ChoiceField(label=_("Start from a template"), required=False)
+
+    def __init__(self, *args, groups, **kwargs):
+        """``groups``: the templates grouped by function (``okrs.selectors.templates``)."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["template"]
+        field.choices = [("", _("— A blank objective —"))] + [
+            (group.label, [(str(template.pk), template.title) for template in group.templates])
+            for group in groups
+        ]
+        field.widget.attrs.update({"data-autosubmit": "", "data-testid": "template-select"})
+        field.help_text = _("Prefills the objective and its key results; change anything before you save.")
+
+
+def template_prefill(template: ObjectiveTemplate) -> tuple[dict, list[dict]]:
+    """The objective form's initial title and description, and the initial key result rows
+    (no owner: the objective's owner, as when a row is left without one)."""
+    rows = []
+    saved = template.key_results if isinstance(template.key_results, list) else []
+    for row in saved[:MAX_KEY_RESULT_ROWS]:
+        if not isinstance(row, dict):
+            continue
+        initial = {name: row.get(name) for name in ("title", "kind", "unit", "currency_code", "unit_label")}
+        initial.update({name: row.get(name) for name in NUMBER_FIELDS})
+        initial["weight"] = row.get("weight") if row.get("weight") is not None else 1.0
+        rows.append({name: "" if value is None else value for name, value in initial.items()})
+    return {"title": template.title, "description": template.description}, rows
 
 
 class AlignmentForm(forms.Form):

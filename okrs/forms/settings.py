@@ -1,13 +1,15 @@
-"""The OKR settings form. Thresholds are stored as fractions and shown as percentages;
-``okrs.services.settings.okr_settings_update`` enforces the rules."""
+"""The OKR settings forms. Thresholds are stored as fractions and shown as percentages;
+``okrs.services.settings.okr_settings_update`` enforces the rules. The method's check-in
+questions and default cadence have their own form (``okr_method_settings_update``)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from okrs.models import OkrSettings
-from okrs.services.settings import MAX_ESCALATION_THRESHOLD
+from okrs.models import Cycle, OkrSettings
+from okrs.services.settings import MAX_ESCALATION_THRESHOLD, MAX_GUIDANCE_LENGTH, MAX_GUIDANCE_LINES
 
 
 def _as_percent(fraction: float) -> float | int:
@@ -68,3 +70,50 @@ class OkrSettingsForm(forms.Form):
 
     def clean_off_track_gap(self) -> float:
         return round(self.cleaned_data["off_track_gap"] / 100, 6)
+
+
+class GuidanceLinesField(forms.CharField):
+    """A list of short texts (check-in questions, review prompts) typed one per line;
+    cleans to the list of non-blank lines. The service checks the count and lengths."""
+
+    widget = forms.Textarea(attrs={"rows": 6})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        # A generous bound on the whole text, so nobody posts a megabyte; the rules per
+        # line are the service's.
+        kwargs.setdefault("max_length", MAX_GUIDANCE_LINES * (MAX_GUIDANCE_LENGTH + 2) * 2)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def clean(self, value) -> list[str]:
+        text = super().clean(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class OkrMethodSettingsForm(forms.Form):
+    checkin_questions = GuidanceLinesField(
+        label=_("Check-in questions"),
+        help_text=format_lazy(
+            _(
+                "One question per line (at most {count}, each up to {length} characters). The check-in form "
+                "shows them as guidance above the note."
+            ),
+            count=MAX_GUIDANCE_LINES,
+            length=MAX_GUIDANCE_LENGTH,
+        ),
+    )
+    default_cadence = forms.ChoiceField(
+        label=_("Check-in cadence of new cycles"),
+        choices=Cycle.Cadence.choices,
+        help_text=_("New cycles start with this cadence; each cycle can still be set on its own."),
+    )
+
+    def __init__(self, *args, settings: OkrSettings, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {"checkin_questions": settings.checkin_questions, "default_cadence": settings.default_cadence},
+        )
+        super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from accounts.webhooks import webhook_emit_many
 from okrs import permissions
 from okrs.models import Cycle, KeyResult, Objective
 from okrs.recalculation import Clock, recalculate_all
+from okrs.selectors import okr_settings
 from okrs.services.common import require
 
 
@@ -54,10 +55,13 @@ def cycle_create(
     start_date: date,
     end_date: date,
     parent: Cycle | None = None,
-    cadence: str = Cycle.Cadence.BIWEEKLY,
+    cadence: str | None = None,
     state: str = Cycle.State.DRAFT,
 ) -> Cycle:
+    """No ``cadence``: the organisation's default (``OkrSettings.default_cadence``, its method)."""
     require(permissions.can_manage_cycles(actor))
+    if not cadence:
+        cadence = okr_settings().default_cadence
     if start_date and end_date and end_date < start_date:
         raise ValidationError({"end_date": [_("The cycle must end on or after its start date.")]})
     cycle = Cycle(

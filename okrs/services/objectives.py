@@ -17,6 +17,9 @@ from okrs.services.common import differing, raise_if, reject_unknown_fields, req
 from okrs.services.cycles import objective_closed_payload
 
 EDIT_REFUSAL = gettext_lazy("Only the objective's owner, their manager or an org admin can change it.")
+STATE_REFUSAL = gettext_lazy(
+    "Only the objective's owner, their manager or an org admin can activate, close or archive it."
+)
 OBJECTIVE_FIELDS = frozenset(
     {
         "title",
@@ -106,6 +109,9 @@ def objective_update(*, objective: Objective, actor: User, **changes) -> Objecti
     changes = differing(objective, changes)
     if not changes:
         return objective
+    if "state" in changes and not permissions.can_change_objective_state(actor, objective):
+        # On the field, so the edit form shows it where it was chosen (a consultant coaching a draft).
+        raise ValidationError({"state": [STATE_REFUSAL]})
     _require_open(objective.cycle)
     was_closed = objective.state == Objective.State.CLOSED
     for field, value in changes.items():

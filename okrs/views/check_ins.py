@@ -16,6 +16,7 @@ from accounts.ui import add_service_errors, hx_trigger, is_htmx, mark_invalid_fi
 from okrs import permissions
 from okrs.forms.check_in import CheckInForm
 from okrs.models import KeyResult, Objective
+from okrs.selectors import okr_settings
 from okrs.services.check_ins import check_in_record
 from okrs.views.common import visible_key_result_or_404
 
@@ -34,10 +35,15 @@ def check_in(request, pk: int):
         else:
             return _saved(request, key_result)
     mark_invalid_fields(form)
+    # The organisation's check-in questions (its method), shown as guidance for the note.
+    questions = okr_settings().checkin_questions
+    if questions:
+        form.fields["what_moved"].widget.attrs["aria-describedby"] = f"check-in-questions-{key_result.pk}"
     context = {
         "form": form,
         "kr": key_result,
         "next": safe_next(request, "objective", key_result.objective_id),
+        "checkin_questions": questions,
     }
     template = "okrs/check_in_dialog.html" if is_htmx(request) else "okrs/check_in_page.html"
     return render(request, template, context, status=422 if form.errors else 200)

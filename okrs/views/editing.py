@@ -5,6 +5,7 @@ fields when its type changes, searches for a parent and checks quality as you ty
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,9 +28,11 @@ from okrs.forms.objectives import (
     KeyResultFormSet,
     ObjectiveEditForm,
     ObjectiveForm,
+    TemplatePickForm,
     int_or_none,
     key_result_initial,
     raw_initial,
+    template_prefill,
     unsaved_key_results,
     unsaved_objective,
 )
@@ -45,6 +48,7 @@ from okrs.selectors.editing import (
     people_for_picker,
 )
 from okrs.selectors.teams import teams_for_picker
+from okrs.selectors.templates import objective_templates, templates_by_function
 from okrs.services.alignment import alignment_propose
 from okrs.services.objectives import (
     EDIT_REFUSAL,
@@ -73,6 +77,11 @@ class _Choices:
 
     def objective_kwargs(self) -> dict:
         return {"cycles": self.cycles, "owners": self.owners, "teams": self.teams}
+
+    @cached_property
+    def templates(self) -> list:
+        """The organisation's objective templates (one query, only when the page is shown)."""
+        return list(objective_templates())
 
 
 def _require_writer(user) -> None:
@@ -182,6 +191,7 @@ def _row_kwargs(choices: _Choices) -> dict:
 
 
 def _blank_create_forms(request, choices: _Choices):
+    """The create page's forms; with ``?template=<id>``, prefilled from that template."""
     user = request.user
     cycle_id = request.GET.get("cycle", "")
     cycle = next((c for c in choices.cycles if str(c.pk) == cycle_id), None)
@@ -192,11 +202,20 @@ def _blank_create_forms(request, choices: _Choices):
         "team": user.team_id,
         "level": Objective.Level.INDIVIDUAL if user.role == user.Role.MEMBER else Objective.Level.TEAM,
     }
-    return (
-        ObjectiveForm(initial=initial, **choices.objective_kwargs()),
-        KeyResultFormSet(prefix="kr", form_kwargs=_row_kwargs(choices)),
-        AlignmentForm(user=user),
-    )
+    rows: list[dict] = []
+    template = _chosen_template(request, choices)
+    if template is not None:
+        objective_initial, rows = template_prefill(template)
+        initial.update(objective_initial)
+    formset = KeyResultFormSet(prefix="kr", rows=rows, form_kwargs=_row_kwargs(choices))
+    formset.extra = max(formset.extra, len(rows))  # every suggested key result gets its row
+    return ObjectiveForm(initial=initial, **choices.objective_kwargs()), formset, AlignmentForm(user=user)
+
+
+def _chosen_template(request, choices: _Choices):
+    """The template named by ``?template=`` (None when none is, or it does not exist)."""
+    template_id = int_or_none(request.GET.get("template"))
+    return next((t for t in choices.templates if t.pk == template_id), None)
 
 
 def _render_create(request, choices, objective_form, formset, alignment_form, *, checked=False, status=200):
@@ -212,6 +231,7 @@ def _render_create(request, choices, objective_form, formset, alignment_form, *,
         query=alignment_form["q"].value() or "",
         selected=alignment_form["parent"].value() or "",
     )
+    template = None if checked else _chosen_template(request, choices)
     context = {
         "choices": choices,
         "objective_form": objective_form,
@@ -220,6 +240,15 @@ def _render_create(request, choices, objective_form, formset, alignment_form, *,
         "findings": findings,
         "candidates": candidates,
         "selected": candidates.selected,
+        "template_form": TemplatePickForm(
+            initial={"template": str(template.pk) if template else ""},
+            groups=templates_by_function(choices.templates),
+        )
+        if choices.templates
+        else None,
+        "chosen_template": template,
+        "template_missing": not checked and bool(request.GET.get("template")) and template is None,
+        "chosen_cycle": cycle,
     }
     return render(request, "okrs/editing/objective_create.html", context, status=status)
 

@@ -23,6 +23,7 @@ from okrs.forms.objectives import InitiativeForm
 from okrs.models import KeyResult, Objective
 from okrs.selectors.objective_page import initiatives_of, objective_page
 from okrs.services.objectives import initiative_create, initiative_set_done
+from okrs.views.comments import comment_section
 from okrs.views.common import visible_initiative_or_404, visible_key_result_or_404, visible_objective_or_404
 
 
@@ -31,8 +32,11 @@ def _page_context(request, objective: Objective) -> dict:
     return {"page": page, "objective": objective, "cycle": objective.cycle, "can_edit": page.can_edit}
 
 
-def _render_page(request, objective: Objective, *, status: int = 200, bound_forms=None):
+def render_objective_page(
+    request, objective: Objective, *, status: int = 200, bound_forms=None, comment_form=None
+):
     context = _page_context(request, objective)
+    context.update(comment_section(request.user, objective, form=comment_form))
     if context["can_edit"]:
         bound_forms = bound_forms or {}
         for kr in context["page"].key_results:
@@ -44,7 +48,7 @@ def _render_page(request, objective: Objective, *, status: int = 200, bound_form
 @require_GET
 def objective_detail(request, pk: int):
     objective = visible_objective_or_404(request.user, pk)
-    return _render_page(request, objective)
+    return render_objective_page(request, objective)
 
 
 @login_required
@@ -91,7 +95,7 @@ def initiative_add(request, pk: int):
     mark_invalid_fields(form)
     if is_htmx(request):
         return _initiatives_response(request, key_result, can_edit=True, form=form, status=422)
-    return _render_page(request, objective, status=422, bound_forms={key_result.pk: form})
+    return render_objective_page(request, objective, status=422, bound_forms={key_result.pk: form})
 
 
 @login_required

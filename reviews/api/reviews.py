@@ -9,6 +9,8 @@ page's: anything else is a 404."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -59,12 +61,17 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleVie
     ordering_fields = ["id", "updated_at"]
 
     def visible_queryset(self, user):
-        return reviews_for_api(user)
+        return reviews_for_api(user, settings=self.review_settings)
+
+    @cached_property
+    def review_settings(self):
+        """Read once per request: the visibility (consultants) and the grades use it."""
+        return review_settings()
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
-            context["scores_feed_appraisal"] = review_settings().review_scores_feed_appraisal
+            context["scores_feed_appraisal"] = self.review_settings.review_scores_feed_appraisal
         return context
 
     def _shown(self, review: Review) -> Response:

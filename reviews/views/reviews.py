@@ -59,15 +59,16 @@ from reviews.services import (
 def reviews_page(request):
     user = request.user
     reports = report_ids(user)
+    settings = review_settings()
     mine = list(reviews_of_participant(user))
     context = {
         "due": [r for r in mine if r.state == Review.State.PENDING],
         "in_progress": [r for r in mine if r.state in {Review.State.SELF_SUBMITTED, Review.State.CALIBRATED}],
         "closed": [r for r in mine if r.state == Review.State.CLOSED],
-        "team": list(team_reviews(user, reports=reports)),
-        "contests": list(contests_to_resolve(user, reports=reports)),
+        "team": list(team_reviews(user, reports=reports, settings=settings)),
+        "contests": list(contests_to_resolve(user, reports=reports, settings=settings)),
         "feedback_requests": list(peer_feedback_to_give(user)),
-        "show_scores": review_settings().review_scores_feed_appraisal,
+        "show_scores": settings.review_scores_feed_appraisal,
         "is_manager": bool(reports) or user.is_org_admin,
         "today": timezone.localdate(),
     }
@@ -146,12 +147,14 @@ def _render(request, visit: Visit, *, bound: dict[str, forms.Form] | None = None
             return bound[key]
         return make() if allowed else None
 
+    settings = review_settings()
     context = {
         "review": review,
         "rows": rows,
         "is_open": is_open,
         "can_close": can["close"],
-        "show_scores": review_settings().review_scores_feed_appraisal,
+        "show_scores": settings.review_scores_feed_appraisal,
+        "review_prompts": settings.review_prompts,  # guidance on the self-review form
         "request_to_me": my_request,
         "answer_form": answer_form,
         "self_review_form": form_for(

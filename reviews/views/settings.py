@@ -17,15 +17,16 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_manage_organization_settings
 from accounts.ui import add_service_errors, mark_invalid_fields, require_permission
 from okrs.models import Cycle
+from okrs.selectors import okr_settings
 from okrs.selectors.editing import open_cycles
 from okrs.services.cycles import cycle_close
-from reviews.forms_settings import CycleForm, ReviewSettingsForm
+from reviews.forms_settings import CycleForm, ReviewPromptsForm, ReviewSettingsForm
 from reviews.models import ReviewCycle
 from reviews.selectors import review_settings
 from reviews.selectors_settings import cycles_with_review_cycles
 from reviews.services import okr_cycle_start, review_cycle_close, review_cycle_open, review_cycles_schedule
 from reviews.services.cycle_activation import okr_cycle_activate
-from reviews.services.settings import review_settings_update
+from reviews.services.settings import review_prompts_update, review_settings_update
 
 
 def _scheduled_text(review_cycles: list) -> str:
@@ -37,7 +38,8 @@ def _scheduled_text(review_cycles: list) -> str:
 
 def _cycles_page(request, *, form: CycleForm | None = None, error: str = "", status: int = 200):
     cycles = list(cycles_with_review_cycles())
-    form = form or CycleForm(cycles=cycles)
+    # A new cycle starts with the organisation's default cadence (its method).
+    form = form or CycleForm(cycles=cycles, initial={"cadence": okr_settings().default_cadence})
     mark_invalid_fields(form)
     return render(
         request,
@@ -187,9 +189,28 @@ def review_settings_page(request):
     return render(
         request,
         "settings/reviews.html",
-        {"tab": "reviews", "form": form},
+        {"tab": "reviews", "form": form, "prompts_form": ReviewPromptsForm(settings=settings)},
         status=422 if form.errors else 200,
     )
+
+
+@require_POST
+@require_permission(can_manage_organization_settings)
+def review_prompts_page(request):
+    """The self-review prompts (their own form on the review settings page)."""
+    settings = review_settings()
+    form = ReviewPromptsForm(request.POST, settings=settings)
+    if form.is_valid():
+        try:
+            review_prompts_update(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Self-review prompts saved."))
+            return redirect("settings_reviews")
+    mark_invalid_fields(form)
+    context = {"tab": "reviews", "form": ReviewSettingsForm(settings=settings), "prompts_form": form}
+    return render(request, "settings/reviews.html", context, status=422)
 
 
 urlpatterns = [
@@ -206,4 +227,5 @@ urlpatterns = [
         "settings/review-cycles/<int:pk>/close/", review_cycle_close_view, name="settings_review_cycle_close"
     ),
     path("settings/reviews/", review_settings_page, name="settings_reviews"),
+    path("settings/reviews/prompts/", review_prompts_page, name="settings_review_prompts"),
 ]

@@ -100,6 +100,8 @@ def server(e2e_organization):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "OKR_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
+        # Links between hosts (the portal's "Enter workspace") carry the server's port.
+        "SITE_PORT": str(port),
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = (ARTIFACTS / "gunicorn.log").open("w")

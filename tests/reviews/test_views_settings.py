@@ -19,8 +19,8 @@ from tests.web import get_counting, sign_in
 pytestmark = pytest.mark.django_db
 
 # Routing (3), session, user, cycles (parent joined), their review cycles (with review
-# counts), review settings, inbox badge.
-CYCLES_QUERIES = 9
+# counts), review settings, OKR settings (the default cadence of a new cycle), inbox badge.
+CYCLES_QUERIES = 10
 # Routing (3), session, user, review settings, inbox badge.
 REVIEW_SETTINGS_QUERIES = 7
 NOT_ADMINS = ["cto@acme.example", "sre@acme.example", "board@acme.example"]

@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
 from reviews.reminders import run_reminders
+from tenants.management.progress import bar_stream
 from tenants.models import Organization
 
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         started, total_due, total_sent = time.perf_counter(), 0, 0
         verb = "would send" if dry_run else "sent"
         for organization in tqdm(
-            list(organizations), unit="org", disable=options["verbosity"] == 0, file=self.stderr
+            list(organizations), unit="org", disable=options["verbosity"] == 0, file=bar_stream(self)
         ):
             with tenant_context(organization):
                 summary = run_reminders(instant, dry_run=dry_run)

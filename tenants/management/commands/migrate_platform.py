@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from tenants.models import Domain, Organization
 from tenants.schema_clone import install_clone_function
+from tenants.schema_pool import pool_size, spare_fill
 from tenants.services import template_ensure
 
 # Below this many organisations, starting worker processes costs more than it saves.
@@ -49,4 +50,6 @@ class Command(BaseCommand):
         call_command(
             "migrate_schemas", tenant=True, interactive=False, verbosity=verbosity, executor=executor
         )
+        made = spare_fill()
+        self.step(f"warm pool: {made} spare schema(s) cloned, {pool_size()} wanted")
         self.step(self.style.SUCCESS(f"done in {time.perf_counter() - started:.1f} s"))

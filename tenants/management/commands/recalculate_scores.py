@@ -7,6 +7,7 @@ from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
 from okrs.recalculation import recalculate_all
+from tenants.management.progress import bar_stream
 from tenants.models import Organization
 
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No organisation with schema “{schema}”. List them in the admin.")
         started = time.perf_counter()
         totals = {"key_results": 0, "objectives": 0}
-        bar = tqdm(list(organizations), unit="org", disable=options["verbosity"] == 0, file=self.stderr)
+        bar = tqdm(list(organizations), unit="org", disable=options["verbosity"] == 0, file=bar_stream(self))
         for organization in bar:
             bar.set_postfix_str(organization.slug)
             with tenant_context(organization):

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from tenants.health import health_snapshots_refresh
+from tenants.management.progress import bar_stream
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
 
         def progress(organizations):
-            bar = tqdm(organizations, unit="org", disable=options["verbosity"] == 0, file=self.stderr)
+            bar = tqdm(organizations, unit="org", disable=options["verbosity"] == 0, file=bar_stream(self))
             for organization in bar:
                 bar.set_postfix_str(organization.slug)
                 yield organization

@@ -46,6 +46,7 @@ from okrs.models import AlignmentProposal, CheckIn, Cycle, KeyResult, Objective
 from okrs.recalculation import Clock, recalculate_all
 from reviews.models import Review, ReviewCycle
 from reviews.services import review_cycle_create, review_cycle_open
+from tenants.management.progress import bar_stream
 from tenants.models import Organization
 from tenants.seeding import Trajectory, confidence
 from tenants.services import organization_provision, template_state
@@ -203,7 +204,7 @@ class Command(BaseCommand):
         provision_seconds = seed_seconds = 0.0
         provision_samples = []
         bar = tqdm(
-            missing, desc="[seed_many] organisations", unit="org", file=self.stderr,
+            missing, desc="[seed_many] organisations", unit="org", file=bar_stream(self),
             disable=options["verbosity"] == 0, dynamic_ncols=True,
         )  # fmt: skip
         for index in bar:
