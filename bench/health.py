@@ -3,9 +3,10 @@
 The organisations are the reminders benchmark's (``bench/reminders.py``: ``manage.py
 seed_many``, sizes from BENCH_ORGS, default 200, and BENCH_PEOPLE, default 50; built on first
 use), plus any other serving organisation of the bench database. Each run takes one
-snapshot per serving organisation (into its schema, seven or eight aggregate queries, back
-to public, one INSERT) — what ``manage.py refresh_health`` does; median of 3. The snapshots
-the benchmark writes are deleted afterwards, so the bench database does not grow.
+snapshot per serving organisation (into its schema, eleven or twelve aggregate queries, back
+to public, one INSERT) and then prunes old snapshots (one DELETE) — what ``manage.py
+refresh_health`` and the hourly task do; median of 3. The snapshots the benchmark writes are
+deleted afterwards, so the bench database does not grow.
 """
 
 from __future__ import annotations

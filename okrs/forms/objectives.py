@@ -209,7 +209,10 @@ class ObjectiveEditForm(forms.Form):
         return differing(self.objective, self.cleaned_data)
 
 
-class KeyResultForm(forms.Form):
+class KeyResultDefinitionForm(forms.Form):
+    """What a key result measures: shared by the objective form's KR rows and the KR rows
+    of an objective template (okrs.forms.templates)."""
+
     title = forms.CharField(
         label=_("Key result"),
         max_length=200,
@@ -234,6 +237,9 @@ class KeyResultForm(forms.Form):
     target = forms.FloatField(label=_("Target value"), required=False, localize=True)
     low = forms.FloatField(label=_("Lower bound"), required=False, localize=True)
     high = forms.FloatField(label=_("Upper bound"), required=False, localize=True)
+
+
+class KeyResultForm(KeyResultDefinitionForm):
     weight = forms.FloatField(
         label=_("Weight"),
         initial=1.0,

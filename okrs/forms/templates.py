@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from okrs import scoring
-from okrs.forms.objectives import KIND_FIELDS, KIND_HELP, NUMBER_FIELDS, raw_initial
+from okrs.forms.objectives import KIND_FIELDS, KIND_HELP, NUMBER_FIELDS, KeyResultDefinitionForm, raw_initial
 from okrs.method import MAX_DESCRIPTION_LENGTH, MAX_TEMPLATE_KEY_RESULTS
 from okrs.models import KeyResult
 from okrs.models_method import ObjectiveTemplate
@@ -42,32 +42,11 @@ class TemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class TemplateKeyResultForm(forms.Form):
+class TemplateKeyResultForm(KeyResultDefinitionForm):
     """One suggested key result: the definition only (no owner, weight or due date, which
     belong to the objective made from the template)."""
 
-    title = forms.CharField(
-        label=_("Key result"), max_length=200, help_text=_("An outcome from X to Y, not an activity.")
-    )
-    kind = forms.ChoiceField(label=_("Type"), choices=KeyResult.Kind.choices, initial=scoring.INCREASE)
-    unit = forms.ChoiceField(label=_("Unit"), choices=KeyResult.Unit.choices, initial=KeyResult.Unit.NUMBER)
-    currency_code = forms.CharField(
-        label=_("Currency"),
-        max_length=3,
-        required=False,
-        help_text=_("Three letters, e.g. EUR or CNY."),
-        widget=forms.TextInput(attrs={"size": 4, "autocomplete": "off"}),
-    )
-    unit_label = forms.CharField(
-        label=_("What is counted"),
-        max_length=40,
-        required=False,
-        help_text=_("e.g. customers, tickets, minutes."),
-    )
-    start = forms.FloatField(label=_("Start value"), required=False, localize=True)
     target = forms.FloatField(label=_("Target value (or floor / ceiling)"), required=False, localize=True)
-    low = forms.FloatField(label=_("Lower bound"), required=False, localize=True)
-    high = forms.FloatField(label=_("Upper bound"), required=False, localize=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,7 +21,6 @@ from django_tenants.utils import schema_exists, tenant_context
 from accounts.models import User
 from tenants.models import (
     ConsultantAssignment,
-    Domain,
     HealthSnapshot,
     Organization,
     OrganizationArchive,
@@ -30,6 +29,7 @@ from tenants.models import (
 from tenants.offboarding import organization_offboard
 from tenants.services import organization_provision
 from tests.tenants.test_admin import change_form_data
+from tests.tenants.throwaway import drop_leftovers
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +43,9 @@ CONSULTANTS = "/admin/tenants/organization/consultants/"
 
 @pytest.fixture(autouse=True, scope="module")
 def _nothing_committed(django_db_blocker):
+    """After the module's tests (and their rollbacks), no schema or organisation may remain."""
     yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        connection.set_schema_to_public()
-        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = %s", [SCHEMA])
-        left = [name for (name,) in cursor.fetchall()]
-        for name in left:
-            cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
-        organizations = Organization.objects.filter(slug=SLUG)
-        left_rows = list(organizations.values_list("slug", flat=True))
-        Domain.objects.filter(tenant__in=organizations).delete()
-        organizations.delete()
-    assert (left, left_rows) == ([], [])
+    assert drop_leftovers(django_db_blocker, slug=SLUG, schema=SCHEMA) == ([], [])
 
 
 @pytest.fixture(autouse=True)

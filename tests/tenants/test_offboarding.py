@@ -36,6 +36,7 @@ from tenants.offboarding import (
     organization_restore,
 )
 from tenants.services import organization_provision, organization_set_status
+from tests.tenants.throwaway import drop_leftovers
 
 pytestmark = pytest.mark.django_db
 
@@ -48,17 +49,7 @@ HOST = f"{SLUG}.localhost"
 def _nothing_committed(django_db_blocker):
     """After the module's tests (and their rollbacks), no schema or organisation may remain."""
     yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        connection.set_schema_to_public()
-        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = %s", [SCHEMA])
-        left = [name for (name,) in cursor.fetchall()]
-        for name in left:
-            cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
-        organizations = Organization.objects.filter(slug=SLUG)
-        left_rows = list(organizations.values_list("slug", flat=True))
-        Domain.objects.filter(tenant__in=organizations).delete()
-        organizations.delete()
-    assert (left, left_rows) == ([], [])
+    assert drop_leftovers(django_db_blocker, slug=SLUG, schema=SCHEMA) == ([], [])
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from tenants.models import Domain, Organization
+from tenants.models import Domain, Organization, SpareSchema
 from tenants.schema_clone import install_clone_function
 from tenants.schema_pool import pool_size, spare_fill
 from tenants.services import template_ensure
@@ -51,5 +51,7 @@ class Command(BaseCommand):
             "migrate_schemas", tenant=True, interactive=False, verbosity=verbosity, executor=executor
         )
         made = spare_fill()
-        self.step(f"warm pool: {made} spare schema(s) cloned, {pool_size()} wanted")
+        self.step(
+            f"warm pool: {SpareSchema.objects.count()} of {pool_size()} spare schemas ready ({made} cloned now)"
+        )
         self.step(self.style.SUCCESS(f"done in {time.perf_counter() - started:.1f} s"))
