@@ -50,8 +50,6 @@ class Command(BaseCommand):
         call_command(
             "migrate_schemas", tenant=True, interactive=False, verbosity=verbosity, executor=executor
         )
-        made = spare_fill()
-        self.step(
-            f"warm pool: {SpareSchema.objects.count()} of {pool_size()} spare schemas ready ({made} cloned now)"
-        )
+        made, ready = spare_fill(), SpareSchema.objects.count()
+        self.step(f"warm pool: {ready} of {pool_size()} spare schemas ready ({made} cloned now)")
         self.step(self.style.SUCCESS(f"done in {time.perf_counter() - started:.1f} s"))
