@@ -13,8 +13,8 @@ from accounts.models import User
 from accounts.ui import FastSelect
 from okrs.models import Cycle
 from tenants.forms import TIMEZONE_CHOICES
-from tenants.models import MethodPackVersion
-from tenants.onboarding import PLAN_ANNUAL_AND_QUARTER, PLAN_CUSTOM, ClientSpec
+from tenants.models import MethodPackVersion, Organization
+from tenants.onboarding import ONBOARDING_STATUSES, PLAN_ANNUAL_AND_QUARTER, PLAN_CUSTOM, ClientSpec
 from tenants.validators import SLUG_MAX
 
 # What browsers send for a .csv file: Excel on Windows says vnd.ms-excel, some say plain text.
@@ -55,6 +55,13 @@ class OnboardForm(forms.Form):
         help_text=_("Cycles, due dates and reminders follow it."),
     )
     language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
+    status = forms.ChoiceField(
+        label=_("Start as"),
+        choices=[(s, Organization.Status(s).label) for s in ONBOARDING_STATUSES],
+        initial=Organization.Status.PILOT,
+        required=False,
+        help_text=_("A pilot shows as such in your portfolio; a platform admin makes it active later."),
+    )
     # 2. First cycle
     cycle_plan = forms.ChoiceField(
         label=_("First cycle"),
@@ -147,6 +154,9 @@ class OnboardForm(forms.Form):
             raise forms.ValidationError(problem)
         return text
 
+    def clean_status(self) -> str:
+        return self.cleaned_data.get("status") or Organization.Status.PILOT
+
     def spec(self) -> ClientSpec:
         data = self.cleaned_data
         return ClientSpec(
@@ -154,5 +164,5 @@ class OnboardForm(forms.Form):
             admin_email=data["admin_email"], admin_name=data["admin_name"], cycle_plan=data["cycle_plan"],
             cycle_name=data["cycle_name"], cycle_start=data["cycle_start"], cycle_end=data["cycle_end"],
             cycle_kind=data["cycle_kind"] or Cycle.Kind.CUSTOM, people_csv=data["people_csv"],
-            pack_version=data["pack_version"], consultants=data["consultants"],
+            pack_version=data["pack_version"], consultants=data["consultants"], status=data["status"],
         )  # fmt: skip

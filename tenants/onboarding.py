@@ -55,6 +55,8 @@ CUSTOM_KINDS = (Cycle.Kind.QUARTER, Cycle.Kind.CUSTOM)
 CYCLE_NAME_MAX = Cycle._meta.get_field("name").max_length
 ADMIN_NAME_MAX = User._meta.get_field("full_name").max_length
 
+ONBOARDING_STATUSES = (Organization.Status.PILOT, Organization.Status.ACTIVE)
+
 STEP_LABELS = {
     "validate": gettext_lazy("Check the details"),
     "provision": gettext_lazy("Create the organisation (schema, address, org admin)"),
@@ -93,6 +95,8 @@ class ClientSpec:
     people_csv: str | bytes | None = None
     pack_version: MethodPackVersion | None = None
     consultants: list[User] = field(default_factory=list)
+    # New clients usually start as a pilot; a platform admin makes them active later.
+    status: str = Organization.Status.PILOT
 
     def normalised(self) -> ClientSpec:
         """The same spec with the text fields stripped (slug and e-mail lower-case)."""
@@ -210,6 +214,8 @@ def _problems(spec: ClientSpec) -> tuple[dict[str, list[str]], list[RowError]]:
         errors.update(exc.message_dict)
     if len(spec.admin_name) > ADMIN_NAME_MAX:
         errors["admin_name"] = [_("A name has at most %(n)d characters.") % {"n": ADMIN_NAME_MAX}]
+    if spec.status not in ONBOARDING_STATUSES:
+        errors["status"] = [_("A new client starts as a pilot or active.")]
     errors.update(_cycle_errors(spec))
     row_errors = _people_file_errors(spec.people_csv)
     if row_errors:
@@ -398,7 +404,7 @@ class _Onboarding:
         spec = self.spec
         self.provisioned = organization_provision(
             name=spec.name, slug=spec.slug, admin_email=spec.admin_email, admin_name=spec.admin_name,
-            timezone=spec.timezone, language=spec.language, actor=self.actor,
+            timezone=spec.timezone, language=spec.language, status=spec.status, actor=self.actor,
         )  # fmt: skip
         return f"{organization_host(self.provisioned.organization)} ({self.provisioned.method})"
 

@@ -225,7 +225,7 @@ def test_every_problem_of_the_file_is_listed_at_once(workdir, platform_state):
     assert message.splitlines() == [
         "Nothing was created:",
         "  unknown key(s) colour; use admin, consultants, cycle, language, name, pack, people_csv, slug, "
-        "timezone.",
+        "status, timezone.",
         f"  people_csv: no file {workdir / 'missing.csv'}.",
         "  pack.slug: no method pack “nowhere”.",
         "  consultants: ghost@platform.example is not a consultant account.",

@@ -125,7 +125,7 @@ def test_onboarding_creates_a_serving_client_with_cycles_people_and_consultants(
     organization = Organization.objects.get(slug="initech")
     assert result.organization == organization
     assert (organization.name, organization.status, organization.timezone) == (
-        "Initech", Organization.Status.ACTIVE, "Asia/Shanghai",
+        "Initech", Organization.Status.PILOT, "Asia/Shanghai",
     )  # fmt: skip
     assert organization.is_serving
     assert schema_exists("initech")
@@ -397,3 +397,14 @@ def test_client_spec_errors_lists_every_problem_by_field():
     ]  # fmt: skip
     assert errors["people_csv"] == ["Row 1, column “email”: The required column “email” is missing."]
     assert client_spec_errors(make_spec()) == {}
+
+
+def test_a_client_can_start_active_but_not_suspended(coach):
+    active = client_onboard(spec=make_spec(status=Organization.Status.ACTIVE), actor=coach).organization
+    assert active.status == Organization.Status.ACTIVE
+
+    with pytest.raises(OnboardingError) as refused:
+        client_onboard(spec=make_spec(slug="initech-two", status=Organization.Status.SUSPENDED), actor=coach)
+
+    assert refused.value.message_dict == {"status": ["A new client starts as a pilot or active."]}
+    assert not Organization.objects.filter(slug="initech-two").exists()

@@ -25,7 +25,18 @@ from tenants.onboarding import (
     client_onboard,
 )
 
-KEYS = {"name", "slug", "timezone", "language", "cycle", "admin", "people_csv", "pack", "consultants"}
+KEYS = {
+    "name",
+    "slug",
+    "timezone",
+    "language",
+    "status",
+    "cycle",
+    "admin",
+    "people_csv",
+    "pack",
+    "consultants",
+}
 CYCLE_KEYS = {"plan", "name", "start", "end", "kind"}
 ADMIN_KEYS = {"email", "name"}
 PACK_KEYS = {"slug", "version"}
@@ -170,6 +181,7 @@ def spec_from_file(path: Path) -> ClientSpec:
         people_csv=_people_csv(data.get("people_csv"), path.parent, problems),
         pack_version=_pack_version(pack, problems),
         consultants=_consultants(data.get("consultants"), problems),
+        status=_text(data, "status", "", problems, required=False) or "pilot",
     )
     if spec.cycle_plan not in (PLAN_ANNUAL_AND_QUARTER, PLAN_CUSTOM):
         problems.append(f"cycle.plan: use {PLAN_ANNUAL_AND_QUARTER} or {PLAN_CUSTOM}.")
