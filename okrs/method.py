@@ -50,7 +50,8 @@ ROW_FIELDS = ROW_TEXT_FIELDS + ROW_NUMBER_FIELDS
 # --- Validation of template key result rows ---------------------------------------------------------------
 
 
-def _is_finite_number(value: object) -> bool:
+def is_finite_number(value: object) -> bool:
+    """A real number PostgreSQL can store as a float (not a bool, not inf/nan, not too big)."""
     if not isinstance(value, Real) or isinstance(value, bool):
         return False
     try:
@@ -88,7 +89,7 @@ def _row_errors(row: object) -> list[str]:
         errors.append(_("The unit label is longer than %(max)d characters.") % {"max": MAX_UNIT_LABEL_LENGTH})
     for name in ROW_NUMBER_FIELDS:
         value = row.get(name)
-        if value is not None and not _is_finite_number(value):
+        if value is not None and not is_finite_number(value):
             errors.append(_("“%(field)s” must be a number.") % {"field": name})
     if errors:
         return errors

@@ -18,9 +18,7 @@ Content (``MethodPackVersion.content``), every part optional but at least one gi
 
 from __future__ import annotations
 
-import math
 import re
-from numbers import Real
 
 import yaml
 from django import forms
@@ -28,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from okrs.method import ROW_FIELDS, template_errors
+from okrs.method import ROW_FIELDS, is_finite_number, template_errors
 from okrs.models import Cycle
 from okrs.models_method import ObjectiveTemplate
 
@@ -43,15 +41,6 @@ KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
 
 # --- Validation ---------------------------------------------------------------------------------------
-
-
-def _is_number(value: object) -> bool:
-    if not isinstance(value, Real) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float (YAML accepts any size)
-        return False
 
 
 def _has_nul(value: object) -> bool:
@@ -143,7 +132,7 @@ def _thresholds_errors(value: object) -> list[str]:
     if not isinstance(value, dict) or set(value) != {"at_risk_gap", "off_track_gap"}:
         return [_("Thresholds: give both at_risk_gap and off_track_gap (and nothing else).")]
     at_risk, off_track = value["at_risk_gap"], value["off_track_gap"]
-    if not (_is_number(at_risk) and _is_number(off_track)):
+    if not (is_finite_number(at_risk) and is_finite_number(off_track)):
         return [_("Thresholds: both must be numbers (fractions, e.g. 0.15).")]
     if not 0 < at_risk < off_track <= 1:
         return [_("Thresholds: they must satisfy 0 < at_risk_gap < off_track_gap ≤ 1.")]
