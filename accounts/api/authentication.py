@@ -9,8 +9,9 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, status
 
+from accounts.lockout import current_lockout
 from accounts.models import ApiToken
 from accounts.services_api_tokens import token_digest
 
@@ -47,6 +48,32 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
+class SignInLockedOut(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self, detail: str, wait: int):
+        super().__init__(detail)
+        self.wait = wait  # DRF's handler sends it as Retry-After
+
+
+class LockoutAwareBasicAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic (e-mail and password; only where a first token is minted). Failures count
+    towards the sign-in lockout like the sign-in form's (accounts.lockout); a locked-out
+    account gets 429 with Retry-After instead of 401."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        if "\x00" in userid or "\x00" in password:  # PostgreSQL cannot compare them (a 500)
+            raise exceptions.AuthenticationFailed(_("The e-mail or password contains a NUL character."))
+        try:
+            return super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            if request is not None and getattr(request, "axes_locked_out", False):
+                lockout = current_lockout(request, getattr(request, "axes_credentials", None))
+                raise SignInLockedOut(lockout.message, lockout.retry_after) from None
+            raise
+
+
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = ApiTokenAuthentication
     name = "apiToken"
@@ -57,3 +84,11 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token of this organisation (scope read or read_write).",
         }
+
+
+class LockoutAwareBasicScheme(OpenApiAuthenticationExtension):
+    target_class = LockoutAwareBasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.authentication import ApiTokenAuthentication
+from accounts.api.authentication import ApiTokenAuthentication, LockoutAwareBasicAuthentication
 from accounts.api.serializers import PlausibleDateTimeField, StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import ApiToken
@@ -52,7 +52,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, VisibleV
     queryset = ApiToken.objects.none()
     allow_viewer_writes = True  # their own (read-only) tokens
     serializer_class = ApiTokenSerializer
-    authentication_classes = [ApiTokenAuthentication, SessionAuthentication, BasicAuthentication]
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication, LockoutAwareBasicAuthentication]
     filterset_fields = ["scope"]
     ordering_fields = ["id", "created_at"]
 
