@@ -19,7 +19,7 @@ ENV DJANGO_SETTINGS_MODULE=config.settings.production PYTHONUNBUFFERED=1 EMBEDDE
 
 # Dummy values only for this step: production settings require SECRET_KEY,
 # ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; collectstatic connects to neither.
-RUN SECRET_KEY=build-only-dummy-not-a-secret-0123456789 ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=build-only-dummy-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput
 

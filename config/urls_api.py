@@ -1,8 +1,14 @@
 """The integration API on an organisation's host (D8): /api/v1/ plus its OpenAPI schema
 and documentation pages (served from local static files, drf-spectacular-sidecar)."""
 
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+# Swagger UI and Redoc inject <style> elements and style attributes at run time, so their two pages
+# (and only those) allow inline styles; scripts stay 'self' (the split view serves Swagger UI's
+# start-up script as a file). Redoc starts its search index in a blob: worker.
+docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 urlpatterns = [
     path(
@@ -16,6 +22,6 @@ urlpatterns = [
         ),
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("api/docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
+    path("api/redoc/", docs_csp(SpectacularRedocView.as_view(url_name="api_schema")), name="api_redoc"),
 ]
