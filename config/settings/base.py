@@ -1,5 +1,6 @@
 """Settings shared by every environment; behaviour is driven by environment variables."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ SHARED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
 ]
 # accounts, auth, contenttypes and sessions are in both lists: every schema has its own
 # users, permissions and sessions, so nothing tenant-side points into public (D2).
@@ -48,6 +50,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "accounts",
     "simple_history",
+    "axes",  # sign-in failures are counted per schema (docs/security.md)
     "okrs",
     "reviews",
 ]
@@ -68,6 +71,10 @@ TENANT_COLOR_ADMIN_APPS = True
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 
 MIDDLEWARE = [
+    # Operability (docs/operations.md): the request id for every log line, then /healthz and
+    # /readyz answered on any host, before tenant routing (which 404s unknown hosts).
+    "config.logging.RequestIdMiddleware",
+    "config.health.HealthCheckMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "accounts.api.middleware.ApiEnvelopeMiddleware",
     "tenants.middleware.OrganizationStatusMiddleware",
@@ -83,6 +90,8 @@ MIDDLEWARE = [
     "tenants.middleware.OrganizationLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so the middleware above also sees its lockout response (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -167,6 +176,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Sign-in brute-force protection (django-axes; accounts/lockout.py, docs/security.md) ---
+# The lockout backend only refuses locked-out sign-ins; ModelBackend signs people in.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.lockout.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_ACCOUNT_LIMIT", default=5)  # per account and network
+LOGIN_LOCKOUT_NETWORK_LIMIT = env.int("LOGIN_LOCKOUT_NETWORK_LIMIT", default=30)  # per network
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# Tries while locked out are refused unchecked and do not extend the lockout.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+# Reverse proxies in front of the web processes that append to X-Forwarded-For (0: none).
+LOGIN_LOCKOUT_PROXY_COUNT = env.int("LOGIN_LOCKOUT_PROXY_COUNT", default=0)
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# No table of every successful sign-in (it would only grow); failures are kept per cool-off.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 # Invitation / set-password links stay valid for 7 days.
 PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
 # A consultant's "enter the client's workspace" link is single-use and valid this many seconds.
@@ -272,20 +305,53 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Logging (docs/operations.md) ---------------------------------------------------------
+# Every line carries the organisation (schema) and the request id (config/logging.py):
+# "text" for people (`[acme 3f2a…]` prefix), "json" (one object per line) for log collectors.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {"request_context": {"()": "config.logging.RequestContextFilter"}},
     "formatters": {
-        "tenant": {"format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(organization)s %(request_id)s] %(name)s: %(message)s"
+        },
+        "json": {"()": "config.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["tenant_context"],
-            "formatter": "tenant",
+            "filters": ["request_context"],
+            "formatter": env("LOG_FORMAT", default="text"),
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
+
+# --- Content-Security-Policy and clickjacking (docs/security.md) -----------------------------
+# No inline scripts or styles (static/js/app.js wires behaviour from data attributes; bars are
+# sized with SVG width attributes, not style=). The admin (config/csp.py) and the API docs pages
+# (config/urls_api.py) allow inline styles, never inline scripts. form-action allows the tenant
+# hosts because the portal's "Enter workspace" form posts to the public host and is redirected to
+# the client's host, and browsers apply form-action to that redirect; any port, for runserver and
+# the browser tests.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", f"*.{BASE_DOMAIN}:*"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# First, so that every response gets the header, including the early answers of the tenant and
+# organisation-status middleware.
+MIDDLEWARE.insert(0, "config.csp.ContentSecurityPolicyMiddleware")
+X_FRAME_OPTIONS = "DENY"
+# Swagger UI would load a badge from validator.swagger.io (sending it the schema's URL) on any
+# host but localhost; the policy blocks it anyway.
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": True, "validatorUrl": None}
