@@ -33,7 +33,7 @@ migrate: install
 	@$(BIN)/python manage.py migrate_platform
 
 seed: migrate
-	@$(BIN)/python manage.py seed_demo
+	@SITE_PORT=$${SITE_PORT:-$(PORT)} $(BIN)/python manage.py seed_demo
 
 run: seed
 	@echo ""
@@ -42,7 +42,7 @@ run: seed
 	@echo "  (curl anywhere: curl -H 'Host: acme.localhost' http://127.0.0.1:$(PORT)/login/)"
 	@echo "  Ctrl-C stops web, worker and beat together."
 	@echo ""
-	@PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	@PORT=$(PORT) SITE_PORT=$${SITE_PORT:-$(PORT)} $(BIN)/honcho -f Procfile.dev start
 
 lint: install
 	@$(BIN)/ruff check .
