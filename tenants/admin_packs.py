@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from tenants.admin_platform import ReadOnlyAdmin
 from tenants.method_packs import (
     MAX_TEXT_LENGTH,
     method_pack_create,
@@ -165,7 +166,7 @@ class MethodPackAdmin(admin.ModelAdmin):
 
 
 @admin.register(MethodPackApplication)
-class MethodPackApplicationAdmin(admin.ModelAdmin):
+class MethodPackApplicationAdmin(ReadOnlyAdmin):
     list_display = ["applied_at", "organization", "version", "applied_by", "summary"]
     list_select_related = ["organization", "version__pack"]
     list_filter = ["version__pack"]
@@ -180,12 +181,3 @@ class MethodPackApplicationAdmin(admin.ModelAdmin):
             "%(added)d added, %(updated)d updated, %(unchanged)d unchanged, %(kept)d kept, "
             "%(removed)d removed"
         ) % {name: result.get(name, 0) for name in ("added", "updated", "unchanged", "kept", "removed")}
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -36,11 +36,9 @@ from tenants.archive_format import (
 )
 from tenants.models import Domain, Organization
 from tenants.services import (
-    TEMPLATE_SCHEMA,
     _create_schema,
     organization_host,
-    template_ensure,
-    template_state,
+    schema_method_prepare,
 )
 from tenants.validators import language_errors, schema_name_for, slug_errors, timezone_errors
 
@@ -84,10 +82,7 @@ def organization_import(
         _validate(manifest, slug_problems=slug_problems, name=name)
         _verify_files(zipped, manifest, progress)
 
-        # As in provisioning: bring a stale template up to date outside the transaction.
-        if template_state() == "stale":
-            template_ensure()
-        method = "clone" if schema_exists(TEMPLATE_SCHEMA) else "migrations"
+        method = schema_method_prepare()
         try:
             with transaction.atomic():
                 organization = _create_organization(manifest, slug=slug, name=name, method=method)
@@ -136,9 +131,7 @@ def organization_import_into(
         manifest = _read_manifest(zipped)
         _validate(manifest, slug_problems=[], name=organization.name)
         _verify_files(zipped, manifest, progress)
-        if template_state() == "stale":
-            template_ensure()
-        method = "clone" if schema_exists(TEMPLATE_SCHEMA) else "migrations"
+        method = schema_method_prepare()
         try:
             with transaction.atomic():
                 _create_schema(organization, method)

@@ -78,6 +78,15 @@ def template_ensure(*, verbosity: int = 0) -> str:
     return state
 
 
+def schema_method_prepare() -> str:
+    """Before creating a schema (outside any transaction: the template is shared state):
+    bring a stale template up to date, then say how the schema will be made, "clone" when
+    the template exists, else "migrations". ``_create_schema`` may still take a spare."""
+    if template_state() == "stale":
+        template_ensure()
+    return "clone" if schema_exists(TEMPLATE_SCHEMA) else "migrations"
+
+
 def _create_schema(organization: Organization, method: str) -> str:
     """Create the organisation's schema; returns the path taken (see ProvisionResult.method)."""
     if method == "clone" and spare_take(organization.schema_name):
@@ -151,9 +160,7 @@ def organization_provision(
     started = time.perf_counter()
     # A stale template would be cloned and then have the missing migrations faked;
     # bring it up to date first (outside the transaction: it is shared state).
-    if template_state() == "stale":
-        template_ensure()
-    method = "clone" if schema_exists(TEMPLATE_SCHEMA) else "migrations"
+    method = schema_method_prepare()
 
     try:
         with transaction.atomic():
