@@ -55,7 +55,15 @@ format: install
 test: lint
 	@DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest
 
-bench: install
+BENCH_STAMP := $(VENV)/.bench-$(shell cat requirements-bench.txt | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(STAMP)
+	@echo "[install] installing the benchmark tools (locust, pyinstrument) into $(VENV) …"
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -q -r requirements-bench.txt
+	@rm -f $(VENV)/.bench-*
+	@touch $@
+
+bench: $(BENCH_STAMP)
 	@$(BIN)/python bench/run.py
 
 fuzz: install

@@ -12,9 +12,12 @@ development data is never touched; with DATABASE_URL set it uses that database.
 4. web pages: server render time and queries in the "bench" organisation (bench/pages.py)
 5. API: p50/p95 of GET /api/v1/objectives/?expand=key_results (page of 50), bench/api.py
 6. health snapshots: `refresh_health` over the reminders benchmark's organisations (bench/health.py)
+7. load: gunicorn with the production settings under 16 locust clients: throughput and p50/p95/p99
+   of four endpoints as shares of a baseline endpoint, tenant routing cost, worker memory (bench/load.py)
 All end up in latest.json, with one table of figures, targets and pass/fail.
 
-BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders, pages, api, health) runs
+BENCH_ONLY=reminders (a comma-separated list of provision, recalculation, reminders, pages, api, health,
+load) runs
 only those; latest.json keeps the other benchmarks' figures from the previous run.
 """
 
@@ -49,122 +52,70 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from bench import api, health, pages, provision, recalculation, reminders  # noqa: E402
+from bench import api, health, load, pages, provision, recalculation, reminders  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ("provision", "recalculation", "reminders", "pages", "api", "health")
+BENCHMARKS = ("provision", "recalculation", "reminders", "pages", "api", "health", "load")
+TITLES = {
+    "provision": "organization_provision: pool vs clone vs migrations (median of 10, interleaved)",
+    "recalculation": "recalculation at scale",
+    "reminders": "reminders over many organisations",
+    "pages": "web pages: server render time in the bench organisation (median of 20)",
+    "api": "API: objectives with key results, p50/p95 (token auth)",
+    "health": "health snapshots over many organisations",
+    "load": "load: gunicorn (production settings) under 16 clients (locust), vs a baseline endpoint",
+}
 
 
-def selected() -> set[str]:
+def selected() -> list[str]:
     only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
     if unknown := only - set(BENCHMARKS):
         raise SystemExit(
             f"BENCH_ONLY: unknown benchmark {', '.join(sorted(unknown))}; use {', '.join(BENCHMARKS)}"
         )
-    return only or set(BENCHMARKS)
+    return [name for name in BENCHMARKS if not only or name in only]
+
+
+def _run(name: str) -> dict:
+    if name == "provision":
+        return provision.run(repeats=int(os.environ.get("BENCH_REPEATS", "10")))
+    return {
+        "recalculation": recalculation.run, "reminders": reminders.run, "pages": pages.run,
+        "api": api.run, "health": health.run, "load": load.run,
+    }[name]()  # fmt: skip
 
 
 def main() -> None:
-    only = selected()
-    if only != set(BENCHMARKS):
-        run_only(only)
-        return
-    print("[bench] preparing the bench database (migrate_platform) …")
-    call_command("migrate_platform", verbosity=0)
-    print("[bench] organization_provision: pool vs clone vs migrations (median of 10, interleaved)")
-    result = provision.run(repeats=int(os.environ.get("BENCH_REPEATS", "10")))
-    result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "provision.json").write_text(json.dumps(result, indent=2) + "\n")
-
-    print()
-    print(f"{'benchmark':<34}{'median':>12}")
-    print(f"{'provision via warm pool':<34}{result['pool_median_ms']:>9.1f} ms")
-    print(f"{'provision via cold clone':<34}{result['clone_median_ms']:>9.1f} ms")
-    print(f"{'provision via migrations':<34}{result['migrations_median_ms']:>9.1f} ms")
-    print(f"{'ratio migrations / pool':<34}{result['migrations_over_pool']:>11.2f}x")
-    print(f"{'ratio migrations / cold clone':<34}{result['migrations_over_clone']:>11.2f}x")
-    print(f"\n[bench] written to {RESULTS / 'provision.json'}")
-
-    print("\n[bench] recalculation at scale")
-    recalc = recalculation.run()
-    latest = {
-        "provision": {k: v for k, v in result.items() if k not in {"measured_at", "machine"}},
-        "recalculation": recalc,
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": result["machine"],
-    }
-    (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
-    try:
-        print("\n[bench] reminders over many organisations")
-        latest["reminders"] = reminders.run()
-        print("\n[bench] web pages: server render time in the bench organisation (median of 20)")
-        latest["pages"] = pages.run()
-        print("\n[bench] API: objectives with key results, p50/p95 (token auth)")
-        latest["api"] = api.run()
-        print("\n[bench] health snapshots over many organisations")
-        latest["health"] = health.run()
-        latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
-    finally:  # the table of what was measured, even if a later benchmark failed
-        print_table(
-            result,
-            recalc,
-            latest.get("reminders"),
-            latest.get("pages"),
-            latest.get("api"),
-            health_result=latest.get("health"),
-        )
-        print(f"\n[bench] written to {RESULTS / 'latest.json'}")
-
-
-def run_only(only: set[str]) -> None:
-    """BENCH_ONLY: the chosen benchmarks; latest.json keeps the others' previous figures."""
-    print(f"[bench] BENCH_ONLY={','.join(b for b in BENCHMARKS if b in only)}")
+    """Every benchmark (or BENCH_ONLY's); latest.json keeps the others' previous figures."""
+    chosen = selected()
+    if len(chosen) < len(BENCHMARKS):
+        print(f"[bench] BENCH_ONLY={','.join(chosen)}")
     print("[bench] preparing the bench database (migrate_platform) …")
     call_command("migrate_platform", verbosity=0)
     latest_path = RESULTS / "latest.json"
     latest = json.loads(latest_path.read_text()) if latest_path.exists() else {}
     machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    if "provision" in only:
-        print("[bench] organization_provision: pool vs clone vs migrations (median of 10, interleaved)")
-        result = provision.run(repeats=int(os.environ.get("BENCH_REPEATS", "10")))
-        stamped = {
-            **result,
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": machine,
-        }
-        (RESULTS / "provision.json").write_text(json.dumps(stamped, indent=2) + "\n")
-        latest["provision"] = result
-    if "recalculation" in only:
-        print("\n[bench] recalculation at scale")
-        latest["recalculation"] = recalculation.run()
-    if "reminders" in only:
-        print("\n[bench] reminders over many organisations")
-        latest["reminders"] = reminders.run()
-    if "pages" in only:
-        print("\n[bench] web pages: server render time in the bench organisation (median of 20)")
-        latest["pages"] = pages.run()
-    if "api" in only:
-        print("\n[bench] API: objectives with key results, p50/p95 (token auth)")
-        latest["api"] = api.run()
-    if "health" in only:
-        print("\n[bench] health snapshots over many organisations")
-        latest["health"] = health.run()
-    latest["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    latest["machine"] = machine
-    latest_path.write_text(json.dumps(latest, indent=2) + "\n")
-    print_table(
-        latest["provision"] if "provision" in only else None,
-        latest["recalculation"] if "recalculation" in only else None,
-        latest["reminders"] if "reminders" in only else None,
-        latest["pages"] if "pages" in only else None,
-        latest["api"] if "api" in only else None,
-        health_result=latest["health"] if "health" in only else None,
-    )
-    print(f"\n[bench] written to {latest_path}")
+    done: dict[str, dict] = {}
+    try:
+        for name in chosen:
+            print(f"\n[bench] {TITLES[name]}")
+            done[name] = latest[name] = _run(name)
+            if name == "provision":
+                stamped = {**done[name], "measured_at": _now(), "machine": machine}
+                (RESULTS / "provision.json").write_text(json.dumps(stamped, indent=2) + "\n")
+            latest["measured_at"], latest["machine"] = _now(), machine
+            latest_path.write_text(json.dumps(latest, indent=2) + "\n")
+    finally:  # the table of what was measured, even if a later benchmark failed
+        print_table(
+            done.get("provision"), done.get("recalculation"), done.get("reminders"), done.get("pages"),
+            done.get("api"), health_result=done.get("health"), load_result=done.get("load"),
+        )  # fmt: skip
+        print(f"\n[bench] written to {latest_path}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def reminder_rows(rem: dict) -> list[tuple[str, str, str, bool | None]]:
@@ -216,6 +167,7 @@ def print_table(
     api_result: dict | None = None,
     *,
     health_result: dict | None = None,
+    load_result: dict | None = None,
 ) -> None:
     rows = []
     if provision_result is not None:
@@ -251,6 +203,8 @@ def print_table(
         rows += api_rows(api_result)
     if health_result is not None:
         rows += health.rows(health_result)
+    if load_result is not None:
+        rows += load.rows(load_result)
     print()
     print(f"{'benchmark':<40}{'figure':>14}  {'target':<12}{'result':<6}")
     for name, figure, target, passed in rows:

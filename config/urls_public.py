@@ -1,6 +1,7 @@
 """URLs of the public host, BASE_DOMAIN (public schema): landing, staff and
 consultant sign-in, and the platform admin."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,3 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+if settings.BENCH_BASELINE:  # the load benchmark's own server only (config/baseline.py)
+    urlpatterns.append(path("", include("config.baseline")))

@@ -1,5 +1,6 @@
 """URLs of an organisation's host, <slug>.<BASE_DOMAIN> (tenant schema)."""
 
+from django.conf import settings
 from django.urls import include, path
 
 from accounts.views.preferences import set_language
@@ -18,3 +19,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+if settings.BENCH_BASELINE:  # the load benchmark's own server only (config/baseline.py)
+    urlpatterns.append(path("", include("config.baseline")))

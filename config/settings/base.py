@@ -272,6 +272,8 @@ REST_FRAMEWORK = {
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 # First webhook retry delay in seconds (doubling up to an hour); a test worker shortens it.
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# The load benchmark (bench/load.py) serves a baseline endpoint, /bench/baseline/; off elsewhere.
+BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 # The consultant portal shows a platform median only when at least this many organisations
 # contribute a value to it (fewer would let a consultant work out a single client's figure).
 BENCHMARK_MIN_ORGANIZATIONS = env.int("BENCHMARK_MIN_ORGANIZATIONS", default=5)
