@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from accounts.api.fast_output import FastOutputMixin
+
 
 class StrictInputSerializer(serializers.Serializer):
     """Base for every write serializer."""
@@ -33,7 +35,7 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-class PersonSummarySerializer(serializers.Serializer):
+class PersonSummarySerializer(FastOutputMixin, serializers.Serializer):
     """A person named in another object (owner, author …): select_related the relation."""
 
     id = serializers.IntegerField(read_only=True)

@@ -20,10 +20,33 @@ def owner_candidates(user: User) -> QuerySet[User]:
     return User.objects.filter(is_active=True).exclude(role=User.Role.VIEWER)
 
 
+# What the output serializers read of a related person and team (PersonSummarySerializer,
+# TeamSummarySerializer): loading only these columns keeps a page of 50 objectives with their
+# key results from building ~250 full User rows (password hash, preferences …) it never shows.
+PERSON_SUMMARY = ("id", "full_name", "email")
+TEAM_SUMMARY = ("id", "name")
+
+
+def _own_columns(model) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields]
+
+
 def objectives_for_api(user: User, *, with_key_results: bool = False) -> QuerySet[Objective]:
-    objectives = objectives_visible_to(user).select_related("owner", "team")
+    objectives = (
+        objectives_visible_to(user)
+        .select_related("owner", "team")
+        .only(
+            *_own_columns(Objective),
+            *(f"owner__{name}" for name in PERSON_SUMMARY),
+            *(f"team__{name}" for name in TEAM_SUMMARY),
+        )
+    )
     if with_key_results:
-        key_results = KeyResult.objects.select_related("owner").order_by("position", "id")
+        key_results = (
+            KeyResult.objects.select_related("owner")
+            .only(*_own_columns(KeyResult), *(f"owner__{name}" for name in PERSON_SUMMARY))
+            .order_by("position", "id")
+        )
         objectives = objectives.prefetch_related(Prefetch("key_results", queryset=key_results))
     return objectives
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.fast_output import FastOutputMixin
 from accounts.api.serializers import PersonSummarySerializer
 from okrs import scoring
 from okrs.models import (
@@ -42,7 +43,7 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         return self.visible(request.user)
 
 
-class TeamSummarySerializer(serializers.Serializer):
+class TeamSummarySerializer(FastOutputMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
 
@@ -58,7 +59,7 @@ class CycleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class KeyResultSerializer(serializers.ModelSerializer):
+class KeyResultSerializer(FastOutputMixin, serializers.ModelSerializer):
     """A key result with its cached progress (0–1), status against the expected pace,
     forecast for the end of the cycle and the latest check-in's value and confidence."""
 
@@ -88,7 +89,7 @@ class KeyResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ObjectiveSerializer(serializers.ModelSerializer):
+class ObjectiveSerializer(FastOutputMixin, serializers.ModelSerializer):
     """An objective with its cached progress (0–1), status, expected progress at this point
     of the cycle and score. ``parent_objective`` / ``parent_key_result`` is its accepted
     alignment (at most one is set)."""
@@ -134,7 +135,7 @@ class ObjectiveWithKeyResultsSerializer(ObjectiveSerializer):
         fields = [*ObjectiveSerializer.Meta.fields, "key_results"]
 
 
-class CheckInSerializer(serializers.ModelSerializer):
+class CheckInSerializer(FastOutputMixin, serializers.ModelSerializer):
     """A check-in. Check-ins are never edited: a correction is a new check-in whose
     ``corrects`` names the one it replaces (``corrected`` is then true on that one) and
     which takes its place in time (``effective_at``)."""
