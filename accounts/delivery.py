@@ -7,8 +7,10 @@ import logging
 import smtplib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
@@ -38,6 +40,25 @@ def post_chat(url: str, text: str) -> None:
             raise DeliveryError(f"chat webhook answered {response.status}")
 
 
+def _send_once(notification_id: int, marker: str, send: Callable[[], None]) -> bool:
+    """Send one channel unless it is marked sent, marking it in the same transaction. The row
+    is locked while sending, so a duplicate message running at the same moment (a redelivery
+    after a worker was lost, a sweep) skips it instead of sending again; if the sender dies
+    before the commit, the channel stays unmarked and is sent again later."""
+    with transaction.atomic():
+        pending = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, **{f"{marker}__isnull": True})
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pending is None:
+            return False
+        send()
+        Notification.objects.filter(pk=notification_id).update(**{marker: timezone.now()})
+    return True
+
+
 def deliver(notification_id: int) -> dict:
     notification = (
         Notification.objects.select_related("user", "inbox_item").filter(pk=notification_id).first()
@@ -50,16 +71,17 @@ def deliver(notification_id: int) -> dict:
     sent = {"email": False, "chat": False}
     try:
         if notification.email_sent_at is None and _wants_email(notification):
-            with translation.override(person_language(notification.user)):
-                send_mail(item.title, f"{item.body}\n\n{link}".strip(), None, [notification.user.email])
-            Notification.objects.filter(pk=notification.pk).update(email_sent_at=timezone.now())
-            sent["email"] = True
+
+            def email() -> None:
+                with translation.override(person_language(notification.user)):
+                    send_mail(item.title, f"{item.body}\n\n{link}".strip(), None, [notification.user.email])
+
+            sent["email"] = _send_once(notification.pk, "email_sent_at", email)
         webhook = notification_settings().chat_webhook_url
         wants_chat = notification.user.notify_by_chat and notification.kind != "digest"
         if webhook and wants_chat and notification.chat_sent_at is None:
-            post_chat(webhook, f"{notification.user.get_full_name()}: {item.title}\n{link}".strip())
-            Notification.objects.filter(pk=notification.pk).update(chat_sent_at=timezone.now())
-            sent["chat"] = True
+            text = f"{notification.user.get_full_name()}: {item.title}\n{link}".strip()
+            sent["chat"] = _send_once(notification.pk, "chat_sent_at", lambda: post_chat(webhook, text))
     except (smtplib.SMTPException, urllib.error.URLError, OSError, DeliveryError) as exc:
         Notification.objects.filter(pk=notification.pk).update(
             delivery_attempts=F("delivery_attempts") + 1, last_error=str(exc)[:1000]

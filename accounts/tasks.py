@@ -1,4 +1,5 @@
 import logging
+from datetime import datetime
 
 from celery import shared_task
 from django.contrib.sessions.models import Session
@@ -30,6 +31,15 @@ def deliver_notification(self, notification_id: int) -> dict:
     from accounts.delivery import deliver
 
     return deliver(notification_id)
+
+
+@shared_task(acks_late=True)
+def resend_stranded_notifications(now_iso: str | None = None) -> int:
+    """Queue again the deliveries of this schema's notifications whose message was lost or
+    never sent (e.g. Redis was down when they were recorded)."""
+    from accounts.notifications import notifications_resend_stranded
+
+    return notifications_resend_stranded(now=datetime.fromisoformat(now_iso) if now_iso else None)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)

@@ -78,6 +78,10 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.dispatch_resend_stranded_webhooks",
         "schedule": crontab(minute="*/10"),
     },
+    "resend-stranded-notifications": {
+        "task": "tenants.tasks.dispatch_resend_stranded_notifications",
+        "schedule": crontab(minute="2-59/10"),
+    },
     "refresh-health": {
         "task": "tenants.tasks.dispatch_refresh_health",
         "schedule": crontab(minute=35),

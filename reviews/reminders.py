@@ -1,7 +1,7 @@
 """What each person owes, in their own time zone: check-ins, reviews, peer feedback —
 and the weekly digests. ``run_reminders(now)`` runs in one organisation's schema
 (the per-tenant task, or ``manage.py dispatch_reminders``); every notification goes
-through ``accounts.notifications.notify``, which sends it exactly once."""
+through ``accounts.notifications.notify_many``, which sends each exactly once."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Notification, NotificationSettings, User
-from accounts.notifications import notification_settings, notify, person_language, person_timezone
+from accounts.notifications import (
+    NotificationRequest,
+    notification_settings,
+    notify_many,
+    person_language,
+    person_timezone,
+)
 from okrs.models import CheckIn, Cycle, Escalation, KeyResult, Objective
 from okrs.selectors.focus import check_in_overdue
 from reviews.models import PeerFeedbackRequest, Review, ReviewCycle
@@ -257,18 +263,29 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> RunSummary:
     if dry_run:
         return summary
     # Most runs find what is due already sent (the task runs every 15 minutes): skip
-    # those with one query; notify() still guarantees exactly once for the rest.
+    # those with one query; notify_many() still guarantees exactly once for the rest.
     already = set(
         Notification.objects.filter(
             kind__in={d.kind for d in summary.due}, period__in={d.period for d in summary.due}
         ).values_list("user_id", "kind", "subject_key", "period")
     )
-    for item in summary.due:
-        if (item.user.pk, item.kind, item.subject_key, item.period) in already:
-            continue
-        sent = notify(
-            user=item.user, kind=item.kind, subject_key=item.subject_key, period=item.period,
-            title=item.title, body=item.body, link=item.link, capped=item.capped, now=now, settings=settings,
-        )  # fmt: skip
-        summary.sent += sent is not None
+    sent = notify_many(
+        [
+            NotificationRequest(
+                user=item.user,
+                kind=item.kind,
+                subject_key=item.subject_key,
+                period=item.period,
+                title=item.title,
+                body=item.body,
+                link=item.link,
+                capped=item.capped,
+            )
+            for item in summary.due
+            if (item.user.pk, item.kind, item.subject_key, item.period) not in already
+        ],
+        now=now,
+        settings=settings,
+    )
+    summary.sent += len(sent)
     return summary

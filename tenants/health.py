@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,6 +49,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 
 from accounts.models import User
 from accounts.permissions import require
+from config.tasks_enqueue import enqueue_on_commit
 from okrs.models import CheckIn, Cycle, Escalation, KeyResult, Objective, Status
 from okrs.selectors.cycles import default_cycle
 from okrs.selectors.health import COUNTED_STATES
@@ -218,15 +219,25 @@ def health_refresh_request(*, organization: Organization, actor, now: datetime |
     if newest is not None and now - newest < REFRESH_MIN_INTERVAL:
         raise ValidationError(_("The figures were refreshed less than a minute ago; try again in a minute."))
     # One request a minute per organisation, whoever asks (all its consultants share it).
-    if not cache.add(f"health-refresh:{organization.pk}", 1, timeout=REFRESH_MIN_INTERVAL.total_seconds()):
+    try:
+        first = cache.add(
+            f"health-refresh:{organization.pk}", 1, timeout=REFRESH_MIN_INTERVAL.total_seconds()
+        )
+    except Exception as error:  # the cache (Redis) is down: the broker is too, the refresh would be lost
+        logger.warning("health refresh of %s not queued: cache unavailable (%s)", organization.slug, error)
+        raise ValidationError(
+            _("Refreshing is not possible right now; the figures update on their own within the hour.")
+        ) from error
+    if not first:
         raise ValidationError(
             _("A refresh was asked for less than a minute ago: the figures update shortly.")
         )
     # tenants.tasks imports this module: import the task when it is needed.
     from tenants.tasks import refresh_health_snapshot
 
-    schema = organization.schema_name
-    transaction.on_commit(lambda: refresh_health_snapshot.apply_async(headers={"_schema_name": schema}))
+    enqueue_on_commit(
+        refresh_health_snapshot, schema=organization.schema_name, later="the hourly health refresh"
+    )
 
 
 def organizations_to_refresh(*, schema: str | None = None) -> list[Organization]:

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context, schema_exists, tenant_context
 from accounts.models import User
 from accounts.services import invitation_send, set_password_path, user_create
 from config.sites import host_for, site_url
+from config.tasks_enqueue import enqueue
 from tenants.events import event_record
 from tenants.models import Domain, Organization, PlatformEvent
 from tenants.schema_clone import clone_schema, correct_clone
@@ -105,7 +106,7 @@ def _create_schema(organization: Organization, method: str) -> str:
 def _refill_spares_later() -> None:
     from tenants.tasks import refill_spare_schemas  # the tasks module imports this one
 
-    refill_spare_schemas.delay()
+    enqueue(refill_spare_schemas, schema="public", later="the refill every 15 minutes")
 
 
 def organization_validate(*, name: str, slug: str, admin_email: str, timezone: str, language: str) -> None:

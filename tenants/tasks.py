@@ -1,17 +1,25 @@
 from celery import shared_task
 from django.utils import timezone
 
-from accounts.tasks import clear_expired_idempotency_keys, clear_expired_sessions, resend_stranded_webhooks
+from accounts.tasks import (
+    clear_expired_idempotency_keys,
+    clear_expired_sessions,
+    resend_stranded_notifications,
+    resend_stranded_webhooks,
+)
 from okrs.tasks import recalculate_scores
 from reviews.tasks import send_reminders
 from tenants.access import entries_purge
 from tenants.dispatch import dispatch_to_organizations
 from tenants.health import health_snapshot_take_current, health_snapshots_prune
+from tenants.task_failures import task_failures_prune
 
 
 @shared_task
 def dispatch_clear_expired_sessions(jitter_seconds: int = 300) -> int:
-    """Daily, in public: each organisation clears its own expired sessions."""
+    """Daily, in public: each organisation clears its own expired sessions; task failures
+    older than 90 days are pruned (``tenants.task_failures``)."""
+    task_failures_prune()
     return dispatch_to_organizations(clear_expired_sessions, jitter_seconds=jitter_seconds)
 
 
@@ -37,6 +45,17 @@ def dispatch_resend_stranded_webhooks(jitter_seconds: int = 60) -> int:
     """Every 10 minutes, in public: each organisation queues again the webhook deliveries
     whose message never reached the broker (e.g. Redis was down when the change committed)."""
     return dispatch_to_organizations(resend_stranded_webhooks, jitter_seconds=jitter_seconds)
+
+
+@shared_task
+def dispatch_resend_stranded_notifications(jitter_seconds: int = 60, now_iso: str | None = None) -> int:
+    """Every 10 minutes, in public: each organisation queues again the e-mails and chat
+    messages of notifications whose delivery message never reached the broker or was lost
+    with a worker (``accounts.notifications.notifications_resend_stranded``)."""
+    now_iso = now_iso or timezone.now().isoformat()
+    return dispatch_to_organizations(
+        resend_stranded_notifications, jitter_seconds=jitter_seconds, kwargs={"now_iso": now_iso}
+    )
 
 
 @shared_task(acks_late=True)

@@ -19,6 +19,7 @@ from accounts.models import User
 from tenants.demo import DEMO_PASSWORD, seed_demo
 from tenants.models import Domain, Organization
 from tenants.services import template_ensure
+from tests.workers import committed  # noqa: F401 (a fixture for the tests with a real worker)
 
 _databases_for_setup = pytest_django_fixtures._get_databases_for_setup
 
@@ -50,8 +51,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
     """Drop test databases left behind by runs that no longer exist (a run killed midway,
     or one whose teardown found a connection still open), so they don't pile up."""
     with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT datname FROM pg_database WHERE datname ~ '^test_okr_[0-9]+$'")
-        stale = [name for (name,) in cursor.fetchall() if not _pid_alive(int(name.rsplit("_", 1)[1]))]
+        # test_okr_<pid>, and the scratch databases a run makes next to it (test_okr_<pid>_restore).
+        cursor.execute("SELECT datname FROM pg_database WHERE datname ~ '^test_okr_[0-9]+(_[a-z]+)?$'")
+        stale = [name for (name,) in cursor.fetchall() if not _pid_alive(int(name.split("_")[2]))]
         for name in stale:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

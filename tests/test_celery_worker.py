@@ -5,9 +5,6 @@ that organisation's schema."""
 from __future__ import annotations
 
 import datetime
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -27,42 +24,10 @@ from okrs.services.cycles import cycle_activate, cycle_create
 from okrs.services.objectives import key_result_create, objective_create
 from tenants.models import Organization
 from tenants.tasks import dispatch_clear_expired_sessions, dispatch_recalculate_scores, dispatch_reminders
+from tests.workers import CeleryWorker, wait_until
 
 pytestmark = pytest.mark.celery_worker
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    assert connection.settings_dict["NAME"].startswith("test_okr"), "never run the worker on the dev database"
-    app.control.purge()
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "OKR_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"Celery worker did not start:\n{process.stdout.read()}")
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
-
-
-@pytest.fixture
-def committed(django_db_blocker):
-    """Data the worker must see has to be committed, so no test transaction here;
-    the test cleans up after itself."""
-    with django_db_blocker.unblock():
-        yield
-        connection.set_schema_to_public()
 
 
 def make_session(schema: str, *, expired: bool) -> str:
@@ -82,13 +47,12 @@ def session_exists(schema: str, key: str) -> bool:
         return Session.objects.filter(session_key=key).exists()
 
 
-def wait_until(predicate, seconds=30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker):
+    app.control.purge()
+    started = CeleryWorker()
+    yield started.process
+    started.stop()
 
 
 def test_the_test_database_is_used(db):

@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.database_errors import CODE, DATABASE_ERRORS, api_message, database_unavailable, mark_logged
+
 
 def _flatten(detail) -> list[str]:
     if isinstance(detail, dict):
@@ -49,6 +51,9 @@ def _from_django(exc: Exception) -> exceptions.APIException:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, DATABASE_ERRORS):  # database down or restarting: 503, not 500
+        database_unavailable(context["request"], exc)
+        return mark_logged(error_response(status.HTTP_503_SERVICE_UNAVAILABLE, api_message(), CODE))
     if isinstance(exc, (DjangoValidationError, DjangoPermissionDenied)):
         exc = _from_django(exc)
     response = drf_exception_handler(exc, context)

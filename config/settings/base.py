@@ -75,6 +75,8 @@ MIDDLEWARE = [
     # /readyz answered on any host, before tenant routing (which 404s unknown hosts).
     "config.logging.RequestIdMiddleware",
     "config.health.HealthCheckMiddleware",
+    # Database down or restarting: 503 + Retry-After instead of a 500 (config/database_errors.py).
+    "config.database_errors.DatabaseUnavailableMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "accounts.api.middleware.ApiEnvelopeMiddleware",
     "tenants.middleware.OrganizationStatusMiddleware",
@@ -151,6 +153,12 @@ CACHES = {
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="okr"),
         # Keys are prefixed with the current schema so tenants never share entries.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
+        # Redis down must cost a request little (quotas and the portal's refresh let it pass,
+        # docs/operations.md): give up connecting after half a second.
+        "OPTIONS": {
+            "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=1.0),
+        },
     }
 }
 
@@ -164,6 +172,25 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(embedded.DATA_DIR / "celerybeat-schedule")
+# --- Celery fault tolerance: Redis down, a worker killed (config/tasks_enqueue.py, docs/operations.md) ---
+# A request publishing while Redis is down fails fast (refused: ~5 ms; unreachable: the connect
+# timeout) instead of Celery's default ~0.6 s of retries per message; the enqueue helper logs it
+# and the sweepers queue the work again later. One immediate retry survives a pooled connection
+# that went stale when Redis restarted.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
+}  # fmt: skip
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=5.0),
+    # A message taken by a worker that died (SIGKILL, OOM, lost machine) is handed out again
+    # after this many seconds. It must exceed the longest countdown/ETA we use (retries back off
+    # to 1 h plus 10 % jitter), else every waiting retry is redelivered again and again. Lost
+    # work is picked up sooner anyway: reminders are re-dispatched every 15 min, and undelivered
+    # notifications / webhooks are swept every 10 min; every task is idempotent.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
+}
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -229,6 +256,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # directory private and backed up; offboarded organisations are restored from it.
 ARCHIVE_DIR = Path(env("ARCHIVE_DIR", default=str(BASE_DIR / ".data" / "archives")))
 
+# --- Uploads (issue 8: CSV imports, organisation logos; accounts/uploads.py, accounts/logos.py) ---
+# An uploaded file above this size is spooled to a temporary file while the request is read,
+# never held in memory; each form then refuses files above its own limit from the size alone
+# (CSV 2 MB, logo 512 KB). Other request bodies (forms, JSON) are capped at 2.5 MB. A proxy in
+# front should cap whole requests too (e.g. nginx client_max_body_size 5m).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
@@ -272,6 +307,9 @@ REST_FRAMEWORK = {
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 # First webhook retry delay in seconds (doubling up to an hour); a test worker shortens it.
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# Processes for `migrate_schemas --executor=multiprocessing` (migrate_platform passes --processes);
+# each holds one connection and runs DDL: size it to what the database takes (docs/scaling.md).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MULTIPROCESSING_MAX_PROCESSES", default=2)
 # The load benchmark (bench/load.py) serves a baseline endpoint, /bench/baseline/; off elsewhere.
 BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 # The consultant portal shows a platform median only when at least this many organisations

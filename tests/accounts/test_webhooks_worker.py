@@ -10,8 +10,6 @@ import hmac
 import http.server
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,11 +22,11 @@ from django_tenants.utils import schema_context
 from accounts.models import User, WebhookDelivery, WebhookEndpoint
 from accounts.tasks import deliver_webhook
 from accounts.webhooks import webhook_endpoint_create
-from config.celery import app
 from okrs.models import CheckIn, Cycle, KeyResult, Objective
 from okrs.services.check_ins import check_in_record
 from okrs.services.cycles import cycle_activate, cycle_create
 from okrs.services.objectives import key_result_create, objective_create
+from tests.workers import CeleryWorker, wait_until
 
 pytestmark = pytest.mark.celery_worker
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,27 +37,11 @@ WORKER = f"{QUEUE}@localhost"
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker):
-    assert connection.settings_dict["NAME"].startswith("test_okr"), "never run the worker on the dev database"
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "OKR_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
-        "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
-        "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
-         "-Q", QUEUE, "-n", WORKER, "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[WORKER], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"Celery worker did not start:\n{process.stdout.read()}")
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
+    started = CeleryWorker(
+        queue=QUEUE, WEBHOOK_RETRY_BASE_SECONDS="0.3", WEBHOOKS_ALLOW_PRIVATE_TARGETS="true"
+    )
+    yield started.process
+    started.stop()
 
 
 @pytest.fixture
@@ -98,24 +80,6 @@ def receiver():
     yield f"http://127.0.0.1:{server.server_address[1]}/okr-events"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def committed(django_db_blocker):
-    """The worker must see the data, so it is committed (no test transaction); the test
-    removes what it made."""
-    with django_db_blocker.unblock():
-        yield
-        connection.set_schema_to_public()
-
-
-def wait_until(predicate, seconds=30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_the_test_database_is_used(db):

@@ -454,3 +454,22 @@ def test_refresh_now_is_a_404_for_clients_not_mine_and_needs_a_post(
         assert client.get("/portal/clients/acme/refresh/").status_code == 405
 
     assert queued == []
+
+
+def test_refresh_now_with_the_cache_down_says_so_instead_of_failing(acme, consultant):
+    """Redis down (a closed port stands in for it): the refresh cannot be limited or queued, and
+    the consultant is told the figures update on their own, never a 500."""
+    import socket
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    assign(acme, consultant)
+    _no_recent_snapshot(acme)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    with override_settings(CACHES={"default": {**settings.CACHES["default"], "LOCATION": dead}}):
+        response = portal_client(consultant).post("/portal/clients/acme/refresh/", follow=True)
+    assert response.status_code == 200
+    assert "Refreshing is not possible right now" in response.content.decode()
