@@ -8,11 +8,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.imports_csv import MAX_FILE_BYTES
+from accounts.uploads import csv_upload_validate
 
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
+        label=_("CSV file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        validators=[csv_upload_validate],  # size and content before the import reads it
     )
 
     def __init__(self, *args, max_rows: int, **kwargs):

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from accounts.uploads import binary_problem
+
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000  # default; the imports set their own (accounts.imports, okrs.imports)
 MAX_CELL_CHARS = 5000
@@ -134,6 +136,9 @@ def decode_upload(file) -> tuple[str | None, str]:
         return None, _(
             "This looks like an Excel workbook. Save it as “CSV UTF-8 (comma delimited)” and upload that."
         )
+    binary = binary_problem(data)  # an image, a PDF, NUL bytes (UTF-16): accounts.uploads
+    if binary:
+        return None, binary
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -202,8 +202,9 @@ from accounts.models_integrations import (  # noqa: E402  (Django finds models t
     WebhookDelivery,
     WebhookEndpoint,
 )
+from accounts.models_logo import OrganizationLogo  # noqa: E402
 
 __all__ = [
     "ApiToken", "IdempotencyRecord", "InboxItem", "Notification", "NotificationSettings",
-    "Team", "User", "WebhookDelivery", "WebhookEndpoint",
+    "OrganizationLogo", "Team", "User", "WebhookDelivery", "WebhookEndpoint",
 ]  # fmt: skip

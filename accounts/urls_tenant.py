@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("accounts.views.notification_settings")),
     path("", include("accounts.views.imports")),
     path("", include("accounts.views.webhooks")),
+    path("", include("accounts.views.logo")),
 ]

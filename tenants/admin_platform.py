@@ -17,6 +17,7 @@ from tenants.models import (
     Organization,
     OrganizationArchive,
     PlatformEvent,
+    TaskFailure,
 )
 from tenants.offboarding import archive_delete, organization_restore
 from tenants.permissions import can_manage_organization_data
@@ -245,3 +246,22 @@ def consultant_accounts_view(request):
         "opts": Organization._meta,
     }
     return TemplateResponse(request, "admin/tenants/consultant_accounts.html", context)
+
+
+@admin.register(TaskFailure)
+class TaskFailureAdmin(ReadOnlyAdmin):
+    """Celery tasks that failed for good (``tenants.task_failures``), newest first; the admin's
+    home page shows how many in the last 24 hours."""
+
+    list_display = ["occurred_at", "task_name", "schema_name", "exception_class", "short_message", "retries"]
+    list_filter = ["task_name", "schema_name", "exception_class"]
+    search_fields = ["task_name", "task_id", "schema_name", "exception_class", "message"]
+    date_hierarchy = "occurred_at"
+    fields = [
+        "occurred_at", "task_name", "task_id", "schema_name", "retries", "exception_class", "message",
+        "arguments", "traceback",
+    ]  # fmt: skip
+
+    @admin.display(description=_("message"))
+    def short_message(self, obj):
+        return obj.message if len(obj.message) <= 120 else obj.message[:119] + "…"

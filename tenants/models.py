@@ -74,3 +74,4 @@ from tenants.models_consulting import (  # noqa: E402, F401
 from tenants.models_health import HealthSnapshot  # noqa: E402, F401
 from tenants.models_packs import MethodPack, MethodPackApplication, MethodPackVersion  # noqa: E402, F401
 from tenants.models_pool import SpareSchema  # noqa: E402, F401
+from tenants.models_tasks import TaskFailure  # noqa: E402, F401
