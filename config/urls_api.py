@@ -9,6 +9,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 # (and only those) allow inline styles; scripts stay 'self' (the split view serves Swagger UI's
 # start-up script as a file). Redoc starts its search index in a blob: worker.
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
+# Redoc's sidebar footer ("API docs by Redocly") shows its logo from Redocly's CDN; an image,
+# allowed on that page only (no script or style comes from there).
+redoc_csp = csp_update(
+    {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"], "img-src": ["https://cdn.redoc.ly"]}
+)
 
 urlpatterns = [
     path(
@@ -23,5 +28,5 @@ urlpatterns = [
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
-    path("api/redoc/", docs_csp(SpectacularRedocView.as_view(url_name="api_schema")), name="api_redoc"),
+    path("api/redoc/", redoc_csp(SpectacularRedocView.as_view(url_name="api_schema")), name="api_redoc"),
 ]

@@ -4,6 +4,7 @@ why. Through ``okrs.services.alignment``."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -12,6 +13,8 @@ from rest_framework.response import Response
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import User
+from accounts.permissions import require
+from okrs import permissions
 from okrs.api.filters import AlignmentProposalFilter
 from okrs.api.selectors import key_results_visible_to, proposals_visible_to
 from okrs.api.serializers import AlignmentProposalSerializer, VisibleRelatedField
@@ -97,6 +100,9 @@ class AlignmentProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         """Accept an open proposal to align under something you own (org admins: anything),
         with an optional comment."""
         proposal = self.get_object()
+        require(
+            permissions.can_decide_alignment(request.user, proposal), _("Only the parent's owner can decide.")
+        )
         data = AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._output(alignment_accept(proposal=proposal, actor=request.user, **data.validated_data))
@@ -106,6 +112,10 @@ class AlignmentProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def decline(self, request, pk=None):
         """Decline an open proposal, saying why (the proposer is told)."""
         proposal = self.get_object()
+        # Refused whatever was sent: the decision comes before the input (as in ``accept``).
+        require(
+            permissions.can_decide_alignment(request.user, proposal), _("Only the parent's owner can decide.")
+        )
         data = DeclineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._output(alignment_decline(proposal=proposal, actor=request.user, **data.validated_data))

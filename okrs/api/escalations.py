@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -10,6 +11,8 @@ from rest_framework.response import Response
 
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
+from accounts.permissions import require
+from okrs import permissions
 from okrs.api.filters import EscalationFilter
 from okrs.api.selectors import escalations_visible_to
 from okrs.api.serializers import EscalationSerializer
@@ -58,6 +61,10 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visibl
         """Record the root cause of an open escalation: the key result's owner, the
         objective's owner, their manager chain or an org admin."""
         escalation = self.get_object()
+        require(  # before reading the input: refused whatever was sent
+            permissions.can_acknowledge_escalation(request.user, escalation),
+            _("Only the key result's owner or their manager can acknowledge this."),
+        )
         data = AcknowledgeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         escalation_acknowledge(escalation=escalation, actor=request.user, **data.validated_data)
@@ -69,6 +76,10 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visibl
         """Close an escalation with a decision — recovered, target changed or objective
         dropped — and a note: whoever may edit the objective."""
         escalation = self.get_object()
+        require(  # before reading the input: refused whatever was sent
+            permissions.can_resolve_escalation(request.user, escalation),
+            _("Only the objective's owner, their manager or an org admin can resolve this."),
+        )
         data = ResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         escalation_resolve(escalation=escalation, actor=request.user, **data.validated_data)

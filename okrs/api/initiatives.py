@@ -9,6 +9,8 @@ from rest_framework.response import Response
 
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
+from accounts.permissions import require
+from okrs import permissions
 from okrs.api.filters import InitiativeFilter
 from okrs.api.selectors import initiatives_visible_to, key_results_visible_to
 from okrs.api.serializers import InitiativeSerializer, VisibleRelatedField
@@ -53,6 +55,7 @@ class InitiativeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visibl
         """Tick an initiative off (`{"done": true}`) or reopen it (`{"done": false}`): its
         owner, or whoever may edit the objective."""
         initiative = self.get_object()
+        require(permissions.can_set_initiative_done(request.user, initiative))  # before reading the input
         data = InitiativeDoneSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         initiative_set_done(initiative=initiative, actor=request.user, done=data.validated_data["done"])

@@ -215,9 +215,9 @@ def _review_action(allowed, refusal: str):
         @login_required
         @wraps(view)
         def wrapper(request, pk: int):
+            visit = _visit_or_404(request.user, pk)  # an unknown or hidden review: 404, even on a GET
             if request.method != "POST":
                 return redirect("review", pk)
-            visit = _visit_or_404(request.user, pk)
             if not visit.full:
                 raise PermissionDenied(_("You can answer the request for feedback, not act on the review."))
             if not allowed(request.user, visit.review):
@@ -324,9 +324,9 @@ def feedback_request(request, visit: Visit):
 @login_required
 def feedback_answer(request, pk: int, request_pk: int):
     """The one action a colleague who sees only the request addressed to them may take."""
+    user, visit = request.user, _visit_or_404(request.user, pk)  # unknown or hidden: 404, even on a GET
     if request.method != "POST":
         return redirect("review", pk)
-    user, visit = request.user, _visit_or_404(request.user, pk)
     asked = next((r for r in visit.review.peer_requests.all() if r.pk == request_pk), None)
     if asked is None or (asked.reviewer_id != user.pk and not visit.full):
         raise Http404
