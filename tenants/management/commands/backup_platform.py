@@ -4,41 +4,9 @@ from one snapshot, with a manifest of checksums (see docs/backup.md)."""
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from tenants.archive import Progress
 from tenants.backup import BackupError, platform_backup
-from tenants.management.progress import bar_stream
-
-
-class OrganizationBars:
-    """One tqdm bar per organisation, advanced per table (the table's name alongside)."""
-
-    def __init__(self, command: BaseCommand, *, disabled: bool, label: str):
-        self.command, self.disabled, self.label = command, disabled, label
-        self.bar, self.schema = None, None
-
-    def update(self, schema: str, step: Progress) -> None:
-        if (schema, step.phase) != self.schema:
-            self.close()
-            self.schema = (schema, step.phase)
-            self.bar = tqdm(
-                total=step.total, desc=f"[{self.label}] {schema} {step.phase}", unit="table",
-                file=bar_stream(self.command), disable=self.disabled, dynamic_ncols=True, leave=False,
-            )  # fmt: skip
-        self.bar.set_postfix_str(step.table, refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
+from tenants.management.progress import organization_bars
 
 
 class Command(BaseCommand):
@@ -72,10 +40,10 @@ class Command(BaseCommand):
             if verbosity:
                 self.stdout.write(f"[backup] {line}")
 
-        with OrganizationBars(self, disabled=verbosity == 0, label="backup") as bars:
+        with organization_bars(self, "backup", verbosity) as bars:
             try:
                 result = platform_backup(
-                    out_dir=Path(out), schemas=schemas, keep=keep, bin_dir=pg_bin, progress=bars.update,
+                    out_dir=Path(out), schemas=schemas, keep=keep, bin_dir=pg_bin, progress=bars.update_for,
                     notify=lambda line: (bars.close(), notify(line)),
                 )  # fmt: skip
             except BackupError as exc:

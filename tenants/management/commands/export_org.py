@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.archive import organization_export
-from tenants.management.commands.import_org import ProgressBars, explain
+from tenants.management.commands.import_org import explain, progress_bars
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if path.exists() and not force:
             raise CommandError(f"Nothing was written: {path} exists (choose another name, or add --force).")
         started = time.perf_counter()
-        with ProgressBars(self.stderr, disabled=options["verbosity"] == 0) as bars:
+        with progress_bars(self, options["verbosity"]) as bars:
             try:
                 manifest = organization_export(schema=schema, out=path, progress=bars.update)
             except ValidationError as exc:

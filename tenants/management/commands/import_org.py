@@ -5,12 +5,19 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from tenants.archive import Progress, organization_import
+from tenants.archive import organization_import
+from tenants.management.progress import TableBars
 from tenants.services import organization_url
 
 PHASES = {"export": "[export_org] tables", "verify": "[import_org] checking", "load": "[import_org] loading"}
+
+
+def progress_bars(command, verbosity: int) -> TableBars:
+    """One bar per phase of export_org / import_org, on the command's stderr."""
+    return TableBars(
+        command.stderr, disabled=verbosity == 0, describe=lambda _schema, phase: PHASES.get(phase, phase)
+    )
 
 
 def explain(headline: str, exc: ValidationError) -> str:
@@ -20,37 +27,6 @@ def explain(headline: str, exc: ValidationError) -> str:
     for field, messages in exc.message_dict.items():
         lines += [f"  {field}: {messages[0]}", *(f"    {message}" for message in messages[1:])]
     return "\n".join(lines)
-
-
-class ProgressBars:
-    """One tqdm bar per phase, advanced per table (the table's name alongside)."""
-
-    def __init__(self, stream, *, disabled: bool):
-        self.stream, self.disabled = stream, disabled
-        self.bar, self.phase, self.tables, self.rows = None, None, 0, 0
-
-    def update(self, step: Progress) -> None:
-        if step.phase != self.phase:
-            self.close()
-            self.phase, self.tables, self.rows = step.phase, step.total, 0
-            self.bar = tqdm(
-                total=step.total, desc=PHASES.get(step.phase, step.phase), unit="table", file=self.stream,
-                disable=self.disabled, dynamic_ncols=True,
-            )  # fmt: skip
-        self.rows += step.rows
-        self.bar.set_postfix_str(f"{step.table} ({self.rows} rows)", refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
 
 class Command(BaseCommand):
@@ -63,7 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, archive, slug, name=None, **options):
         started = time.perf_counter()
-        with ProgressBars(self.stderr, disabled=options["verbosity"] == 0) as bars:
+        with progress_bars(self, options["verbosity"]) as bars:
             try:
                 organization = organization_import(
                     archive=Path(archive), slug=slug, name=name, progress=bars.update

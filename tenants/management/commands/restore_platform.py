@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tenants.backup import BackupError
 from tenants.backup_restore import platform_restore
-from tenants.management.commands.backup_platform import OrganizationBars
+from tenants.management.progress import organization_bars
 
 
 class Command(BaseCommand):
@@ -32,10 +32,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"[restore] {line}")
 
         notify(f"into the database {settings.DATABASES['default']['NAME']}")
-        with OrganizationBars(self, disabled=verbosity == 0, label="restore") as bars:
+        with organization_bars(self, "restore", verbosity) as bars:
             try:
                 result = platform_restore(
-                    path=path, skip_public=skip_public, bin_dir=pg_bin, progress=bars.update,
+                    path=path, skip_public=skip_public, bin_dir=pg_bin, progress=bars.update_for,
                     notify=lambda line: (bars.close(), notify(line)),
                 )  # fmt: skip
             except BackupError as exc:
