@@ -30,14 +30,11 @@ FEEDBACK_NUDGE_AFTER = timedelta(days=2)
 REVIEW_DUE_REMINDERS = {3: "due-3", 1: "due-1"}  # days before the due date → period
 
 
-@dataclass
-class Due:
-    user: User
-    kind: str
-    subject_key: str
-    period: str
-    title: str
-    body: str = ""
+@dataclass(frozen=True)
+class Due(NotificationRequest):
+    """Something a person owes, to be sent as a notification; reminders are capped by the
+    weekly limit unless said otherwise."""
+
     link: str = "/"
     capped: bool = True
 
@@ -269,23 +266,6 @@ def run_reminders(now: datetime, *, dry_run: bool = False) -> RunSummary:
             kind__in={d.kind for d in summary.due}, period__in={d.period for d in summary.due}
         ).values_list("user_id", "kind", "subject_key", "period")
     )
-    sent = notify_many(
-        [
-            NotificationRequest(
-                user=item.user,
-                kind=item.kind,
-                subject_key=item.subject_key,
-                period=item.period,
-                title=item.title,
-                body=item.body,
-                link=item.link,
-                capped=item.capped,
-            )
-            for item in summary.due
-            if (item.user.pk, item.kind, item.subject_key, item.period) not in already
-        ],
-        now=now,
-        settings=settings,
-    )
+    sent = notify_many([item for item in summary.due if item.key not in already], now=now, settings=settings)
     summary.sent += len(sent)
     return summary
