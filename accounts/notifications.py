@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import InboxItem, Notification, NotificationSettings, User
 from config.sites import site_url
-from config.tasks_enqueue import enqueue, enqueue_on_commit
+from config.tasks_enqueue import enqueue_each, enqueue_each_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -162,10 +162,9 @@ def notify_many(
             )
             for r, item in zip(chosen, inbox, strict=True)
         )
-        for notification in notifications:
-            enqueue_on_commit(
-                deliver_notification, kwargs={"notification_id": notification.pk}, later=SWEEP_LATER
-            )
+        enqueue_each_on_commit(
+            deliver_notification, [{"notification_id": n.pk} for n in notifications], later=SWEEP_LATER
+        )
     return notifications
 
 
@@ -208,11 +207,9 @@ def notifications_resend_stranded(*, now: datetime | None = None) -> int:
             created_at__gte=now - STRANDED_WITHIN,
         ).values_list("pk", flat=True)[:1000]
     )
-    queued = 0
-    for pk in stranded:
-        if not enqueue(deliver_notification, kwargs={"notification_id": pk}, later="the next sweep"):
-            break  # the broker is down: the rest waits for the next sweep too
-        queued += 1
+    queued = enqueue_each(
+        deliver_notification, [{"notification_id": pk} for pk in stranded], later="the next sweep"
+    )
     if stranded:
         logger.warning(
             "%s: %d of %d stranded notifications queued again", connection.schema_name, queued, len(stranded)

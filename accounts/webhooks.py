@@ -25,14 +25,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User, WebhookDelivery, WebhookEndpoint
 from accounts.permissions import can_manage_webhooks, require
-from config.tasks_enqueue import enqueue
+from config.tasks_enqueue import enqueue_each_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -300,18 +300,10 @@ def enqueue_after_commit(delivery_ids: list[int]) -> None:
     is logged as one warning, not raised: the caller's change is committed already."""
     from accounts.tasks import deliver_webhook  # tasks import the delivery code
 
-    if not delivery_ids:
-        return
-    schema = connection.schema_name
-
-    def send() -> None:
-        for delivery_id in delivery_ids:
-            enqueue(
-                deliver_webhook, schema=schema, kwargs={"delivery_id": delivery_id, "attempt": 1},
-                later="the stranded-webhook sweep (every 10 minutes)",
-            )  # fmt: skip
-
-    transaction.on_commit(send)
+    enqueue_each_on_commit(
+        deliver_webhook, [{"delivery_id": delivery_id, "attempt": 1} for delivery_id in delivery_ids],
+        later="the stranded-webhook sweep (every 10 minutes)",
+    )  # fmt: skip
 
 
 def _json_safe(payload: dict) -> dict:

@@ -40,12 +40,38 @@ def enqueue(
     return True
 
 
+def enqueue_each(
+    task: Task, kwargs_list: list[dict[str, Any]], *, schema: str | None = None, later: str
+) -> int:
+    """Publish ``task`` once per kwargs in ``schema`` (default: the current one); returns how many
+    were queued. The first broker error stops it: the rest would fail the same way, one at a
+    time, so they are counted in one more warning and left to ``later`` as well."""
+    schema = schema or connection.schema_name
+    for queued, kwargs in enumerate(kwargs_list):
+        if not enqueue(task, schema=schema, kwargs=kwargs, later=later):
+            if rest := len(kwargs_list) - queued - 1:
+                logger.warning(
+                    "%d more %s not queued in %s; %s will pick them up", rest, task.name, schema, later
+                )
+            return queued
+    return len(kwargs_list)
+
+
+def enqueue_each_on_commit(
+    task: Task, kwargs_list: list[dict[str, Any]], *, schema: str | None = None, later: str
+) -> None:
+    """``enqueue_each`` once the current transaction commits (at once outside one), in ``schema``
+    as it is now (default: the current one). Never raises for a broker error. ``later`` names what
+    picks the work up when the messages could not be sent, e.g. "the stranded-notification sweep
+    (every 10 minutes)"."""
+    if not kwargs_list:
+        return
+    schema, kwargs_list = schema or connection.schema_name, list(kwargs_list)
+    transaction.on_commit(lambda: enqueue_each(task, kwargs_list, schema=schema, later=later))
+
+
 def enqueue_on_commit(
     task: Task, *, schema: str | None = None, kwargs: dict[str, Any] | None = None, later: str
 ) -> None:
-    """Publish ``task`` once the current transaction commits (at once outside one), in
-    ``schema`` (default: the current one). Never raises for a broker error: see ``enqueue``.
-    ``later`` names what picks the work up when the message could not be sent, e.g.
-    "the stranded-notification sweep (every 10 min)"."""
-    schema = schema or connection.schema_name
-    transaction.on_commit(lambda: enqueue(task, schema=schema, kwargs=kwargs, later=later))
+    """One message of ``task`` after commit (see ``enqueue_each_on_commit``)."""
+    enqueue_each_on_commit(task, [kwargs or {}], schema=schema, later=later)
