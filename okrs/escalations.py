@@ -200,6 +200,23 @@ def sweep(clock: Clock, threshold: int) -> int:
     return len(candidates)
 
 
+def escalation_acknowledge_check(*, actor: User, escalation: Escalation) -> None:
+    """Refuse (403) unless ``actor`` may acknowledge ``escalation``: the service, the page and
+    the API ask this (the API before reading the input)."""
+    require(
+        permissions.can_acknowledge_escalation(actor, escalation),
+        _("Only the key result's owner or their manager can acknowledge this."),
+    )
+
+
+def escalation_resolve_check(*, actor: User, escalation: Escalation) -> None:
+    """Refuse (403) unless ``actor`` may resolve ``escalation`` (see ``escalation_acknowledge_check``)."""
+    require(
+        permissions.can_resolve_escalation(actor, escalation),
+        _("Only the objective's owner, their manager or an org admin can resolve this."),
+    )
+
+
 @transaction.atomic
 def escalation_acknowledge(*, escalation: Escalation, actor: User, root_cause: str) -> Escalation:
     """The owner (or their manager) records the root cause."""
@@ -208,10 +225,7 @@ def escalation_acknowledge(*, escalation: Escalation, actor: User, root_cause: s
         .select_related("key_result__objective")
         .get(pk=escalation.pk)
     )
-    require(
-        permissions.can_acknowledge_escalation(actor, escalation),
-        _("Only the key result's owner or their manager can acknowledge this."),
-    )
+    escalation_acknowledge_check(actor=actor, escalation=escalation)
     if escalation.state != Escalation.State.OPEN:
         raise ValidationError(
             _("This escalation is already %(s)s.") % {"s": escalation.get_state_display().lower()}
@@ -233,10 +247,7 @@ def escalation_resolve(*, escalation: Escalation, actor: User, resolution: str, 
         .select_related("key_result__objective")
         .get(pk=escalation.pk)
     )
-    require(
-        permissions.can_resolve_escalation(actor, escalation),
-        _("Only the objective's owner, their manager or an org admin can resolve this."),
-    )
+    escalation_resolve_check(actor=actor, escalation=escalation)
     if escalation.state == Escalation.State.RESOLVED:
         raise ValidationError(_("This escalation is already resolved."))
     allowed = {Escalation.Resolution.RECOVERED, Escalation.Resolution.TARGET_CHANGED,

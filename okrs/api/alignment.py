@@ -4,7 +4,6 @@ why. Through ``okrs.services.alignment``."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -13,14 +12,18 @@ from rest_framework.response import Response
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from accounts.models import User
-from accounts.permissions import require
-from okrs import permissions
 from okrs.api.filters import AlignmentProposalFilter
 from okrs.api.selectors import key_results_visible_to, proposals_visible_to
 from okrs.api.serializers import AlignmentProposalSerializer, VisibleRelatedField
 from okrs.models import AlignmentProposal, KeyResult, Objective
 from okrs.selectors import objectives_visible_to
-from okrs.services.alignment import alignment_accept, alignment_decline, alignment_propose, alignment_withdraw
+from okrs.services.alignment import (
+    alignment_accept,
+    alignment_decide_check,
+    alignment_decline,
+    alignment_propose,
+    alignment_withdraw,
+)
 
 RESPONSE_MAX_LENGTH = 2000  # as the web forms
 
@@ -100,9 +103,7 @@ class AlignmentProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         """Accept an open proposal to align under something you own (org admins: anything),
         with an optional comment."""
         proposal = self.get_object()
-        require(
-            permissions.can_decide_alignment(request.user, proposal), _("Only the parent's owner can decide.")
-        )
+        alignment_decide_check(actor=request.user, proposal=proposal)  # before the input
         data = AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._output(alignment_accept(proposal=proposal, actor=request.user, **data.validated_data))
@@ -112,10 +113,7 @@ class AlignmentProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def decline(self, request, pk=None):
         """Decline an open proposal, saying why (the proposer is told)."""
         proposal = self.get_object()
-        # Refused whatever was sent: the decision comes before the input (as in ``accept``).
-        require(
-            permissions.can_decide_alignment(request.user, proposal), _("Only the parent's owner can decide.")
-        )
+        alignment_decide_check(actor=request.user, proposal=proposal)  # before the input
         data = DeclineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._output(alignment_decline(proposal=proposal, actor=request.user, **data.validated_data))

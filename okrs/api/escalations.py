@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -11,12 +10,15 @@ from rest_framework.response import Response
 
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
-from accounts.permissions import require
-from okrs import permissions
 from okrs.api.filters import EscalationFilter
 from okrs.api.selectors import escalations_visible_to
 from okrs.api.serializers import EscalationSerializer
-from okrs.escalations import escalation_acknowledge, escalation_resolve
+from okrs.escalations import (
+    escalation_acknowledge,
+    escalation_acknowledge_check,
+    escalation_resolve,
+    escalation_resolve_check,
+)
 from okrs.models import Escalation
 
 RESOLUTIONS = [
@@ -61,10 +63,7 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visibl
         """Record the root cause of an open escalation: the key result's owner, the
         objective's owner, their manager chain or an org admin."""
         escalation = self.get_object()
-        require(  # before reading the input: refused whatever was sent
-            permissions.can_acknowledge_escalation(request.user, escalation),
-            _("Only the key result's owner or their manager can acknowledge this."),
-        )
+        escalation_acknowledge_check(actor=request.user, escalation=escalation)  # before the input
         data = AcknowledgeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         escalation_acknowledge(escalation=escalation, actor=request.user, **data.validated_data)
@@ -76,10 +75,7 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visibl
         """Close an escalation with a decision — recovered, target changed or objective
         dropped — and a note: whoever may edit the objective."""
         escalation = self.get_object()
-        require(  # before reading the input: refused whatever was sent
-            permissions.can_resolve_escalation(request.user, escalation),
-            _("Only the objective's owner, their manager or an org admin can resolve this."),
-        )
+        escalation_resolve_check(actor=request.user, escalation=escalation)  # before the input
         data = ResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         escalation_resolve(escalation=escalation, actor=request.user, **data.validated_data)

@@ -7,7 +7,6 @@ only, every row checked first, all or nothing; the answers are those of the peop
 from __future__ import annotations
 
 from django.urls import path
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,8 +19,7 @@ from accounts.api.imports import (
     import_file_field,
     report_response,
 )
-from accounts.permissions import can_manage_organization_settings, require
-from okrs.imports import MAX_ROWS, okrs_import
+from okrs.imports import MAX_ROWS, okrs_import, okrs_import_check
 from okrs.models import Cycle
 
 
@@ -78,8 +76,7 @@ class OkrImportView(APIView):
         examples=[IMPORT_ERROR_EXAMPLE],
     )
     def post(self, request):
-        # Refused whatever was sent: the permission before the input (the service checks again).
-        require(can_manage_organization_settings(request.user), _("Only org admins import OKRs."))
+        okrs_import_check(request.user)  # refused whatever was sent: before the input
         data = OkrImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

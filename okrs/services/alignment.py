@@ -108,13 +108,19 @@ def _tell_proposer(proposal: AlignmentProposal) -> None:
     )  # fmt: skip
 
 
+def alignment_decide_check(*, actor: User, proposal: AlignmentProposal) -> None:
+    """Refuse (403) unless ``actor`` may accept or decline ``proposal`` (the parent's owner,
+    org admins): the service asks this, and the API before reading the input."""
+    require(permissions.can_decide_alignment(actor, proposal), _("Only the parent's owner can decide."))
+
+
 def _decide(proposal: AlignmentProposal, actor: User) -> AlignmentProposal:
     proposal = (
         AlignmentProposal.objects.select_for_update(of=("self",))
         .select_related("child__cycle", "parent_objective", "parent_key_result__objective")
         .get(pk=proposal.pk)
     )
-    require(permissions.can_decide_alignment(actor, proposal), _("Only the parent's owner can decide."))
+    alignment_decide_check(actor=actor, proposal=proposal)
     if proposal.state != AlignmentProposal.State.PROPOSED:
         raise ValidationError(
             _("This proposal was already %(state)s.") % {"state": proposal.get_state_display().lower()}

@@ -5,15 +5,19 @@ rules are ``okrs.escalations``'s."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.ui import add_service_errors, is_htmx, mark_invalid_fields, redirect_with_message, safe_next
-from okrs import permissions
-from okrs.escalations import escalation_acknowledge, escalation_resolve
+from okrs.escalations import (
+    escalation_acknowledge,
+    escalation_acknowledge_check,
+    escalation_resolve,
+    escalation_resolve_check,
+)
 from okrs.forms.escalations import AcknowledgeForm, ResolveForm
 from okrs.models import Escalation
 from okrs.views.common import visible_escalation_or_404
@@ -23,8 +27,7 @@ from okrs.views.common import visible_escalation_or_404
 @require_http_methods(["GET", "POST"])
 def acknowledge(request, pk: int):
     escalation = visible_escalation_or_404(request.user, pk)
-    if not permissions.can_acknowledge_escalation(request.user, escalation):
-        raise PermissionDenied(_("Only the key result's owner or their manager can acknowledge this."))
+    escalation_acknowledge_check(actor=request.user, escalation=escalation)
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -46,10 +49,7 @@ def acknowledge(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def resolve(request, pk: int):
     escalation = visible_escalation_or_404(request.user, pk)
-    if not permissions.can_resolve_escalation(request.user, escalation):
-        raise PermissionDenied(
-            _("Only the objective's owner, their manager or an org admin can resolve this.")
-        )
+    escalation_resolve_check(actor=request.user, escalation=escalation)
     form = ResolveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
