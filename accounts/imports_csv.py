@@ -132,11 +132,7 @@ def decode_upload(file) -> tuple[str | None, str]:
         return None, _("The file is larger than %(mb)d MB; split it into several files.") % {
             "mb": MAX_FILE_BYTES // (1024 * 1024)
         }
-    if data.startswith(b"PK\x03\x04"):
-        return None, _(
-            "This looks like an Excel workbook. Save it as “CSV UTF-8 (comma delimited)” and upload that."
-        )
-    binary = binary_problem(data)  # an image, a PDF, NUL bytes (UTF-16): accounts.uploads
+    binary = binary_problem(data)  # a workbook, an image, a PDF, NUL bytes (UTF-16): accounts.uploads
     if binary:
         return None, binary
     try:

@@ -34,6 +34,7 @@ HASH_IN_URL = 16
 # Pillow's format name → (content type, file extension).
 FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
 EXTENSIONS = {ext: content_type for content_type, ext in FORMATS.values()}
+EXTENSION_OF = dict(FORMATS.values())  # content type → file extension
 
 
 def _allowed() -> str:
@@ -45,14 +46,15 @@ def _refuse(message: str):
 
 
 def _read(upload) -> bytes:
+    too_large = _("The image is larger than %(kb)d KB; make it smaller.") % {"kb": MAX_BYTES // 1024}
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_BYTES:
-        _refuse(_("The image is larger than %(kb)d KB; make it smaller.") % {"kb": MAX_BYTES // 1024})
+        _refuse(too_large)
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(MAX_BYTES + 1) if hasattr(upload, "read") else bytes(upload)
     if len(data) > MAX_BYTES:
-        _refuse(_("The image is larger than %(kb)d KB; make it smaller.") % {"kb": MAX_BYTES // 1024})
+        _refuse(too_large)
     if not data:
         _refuse(_("The file is empty.") + " " + _allowed())
     return data
@@ -143,8 +145,12 @@ def organization_logo_remove(*, actor: User) -> bool:
     return bool(deleted)
 
 
+def _newest_first():
+    return OrganizationLogo.objects.order_by("-uploaded_at", "-pk")
+
+
 def current_logo(*, with_content: bool = False) -> OrganizationLogo | None:
-    logos = OrganizationLogo.objects.order_by("-uploaded_at", "-pk")
+    logos = _newest_first()
     if not with_content:
         logos = logos.defer("content")
     return logos.first()
@@ -152,16 +158,17 @@ def current_logo(*, with_content: bool = False) -> OrganizationLogo | None:
 
 def logo_url(sha256: str | None, content_type: str | None) -> str:
     """The logo's address ("" without a logo)."""
-    if not sha256 or content_type not in dict(FORMATS.values()):
+    if not sha256 or content_type not in EXTENSION_OF:
         return ""
-    ext = dict(FORMATS.values())[content_type]
-    return reverse("organization_logo", kwargs={"key": sha256[:HASH_IN_URL], "ext": ext})
+    return reverse(
+        "organization_logo", kwargs={"key": sha256[:HASH_IN_URL], "ext": EXTENSION_OF[content_type]}
+    )
 
 
 def logo_annotations() -> dict:
     """Annotations (the logo's hash and content type) to add to a query the page makes anyway,
     so that showing the logo in the header costs no query of its own."""
-    latest = OrganizationLogo.objects.order_by("-uploaded_at", "-pk")
+    latest = _newest_first()
     return {
         "logo_sha256": Subquery(latest.values("sha256")[:1]),
         "logo_content_type": Subquery(latest.values("content_type")[:1]),

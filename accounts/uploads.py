@@ -39,6 +39,10 @@ BINARY_SIGNATURES = (
 def binary_problem(data: bytes) -> str:
     """ "" for bytes that may be CSV text, else why not (a known binary format, NUL bytes).
     ``accounts.imports_csv.decode_upload`` asks this of every upload."""
+    if data.startswith(b"PK\x03\x04"):  # a ZIP: what Excel, Numbers and LibreOffice save
+        return _(
+            "This looks like an Excel workbook. Save it as “CSV UTF-8 (comma delimited)” and upload that."
+        )
     for signature, kind in BINARY_SIGNATURES:
         if data.startswith(signature):
             return _(

@@ -8,12 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 # Swagger UI and Redoc inject <style> elements and style attributes at run time, so their two pages
 # (and only those) allow inline styles; scripts stay 'self' (the split view serves Swagger UI's
 # start-up script as a file). Redoc starts its search index in a blob: worker.
-docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
+DOCS_POLICY = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
+docs_csp = csp_update(DOCS_POLICY)
 # Redoc's sidebar footer ("API docs by Redocly") shows its logo from Redocly's CDN; an image,
 # allowed on that page only (no script or style comes from there).
-redoc_csp = csp_update(
-    {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"], "img-src": ["https://cdn.redoc.ly"]}
-)
+redoc_csp = csp_update({**DOCS_POLICY, "img-src": ["https://cdn.redoc.ly"]})
 
 urlpatterns = [
     path(

@@ -13,7 +13,6 @@ The procedure (schedule, retention, off-site copies, restoring) is in docs/backu
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from django_tenants.utils import schema_exists
 from tenants.archive_format import Progress
 from tenants.archive_import import code_migrations
 from tenants.models import Organization
+from tenants.offboarding import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,6 @@ STAMP = re.compile(r"^\d{8}T\d{6}Z$")
 INCOMPLETE = ".incomplete"
 # Spare schemas (warm pool) are not backed up, so their rows would name missing schemas.
 EXCLUDED_TABLE_DATA = ("public.tenants_spareschema",)
-CHUNK = 1024 * 1024
 CONSISTENT = "one snapshot: pg_dump --snapshot and every archive read the same transaction"
 
 OrganizationProgress = Callable[[str, Progress], None]  # (schema, step)
@@ -155,14 +154,6 @@ def _server_major() -> tuple[str, int]:
 
 
 # --- files ------------------------------------------------------------------------------------
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _private_file(path: Path):
@@ -346,7 +337,7 @@ def _write(
         ]  # fmt: skip
         with _private_file(dump) as stream:
             run_tool(command, what="pg_dump of the public schema", stdout=stream)
-        files[PUBLIC_DUMP] = {"size": dump.stat().st_size, "sha256": sha256_of(dump)}
+        files[PUBLIC_DUMP] = {"size": dump.stat().st_size, "sha256": file_sha256(dump)}
         notify(f"public schema: {PUBLIC_DUMP} ({files[PUBLIC_DUMP]['size'] / 1024:.0f} KiB)")
         migrations = _migration_summary()
 
@@ -358,7 +349,7 @@ def _write(
             report = (lambda step, schema=schema: progress(schema, step)) if progress else None
             with _private_file(path) as stream:
                 archived = organization_export(schema=schema, out=stream, progress=report)
-            files[name] = {"size": path.stat().st_size, "sha256": sha256_of(path)}
+            files[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
             organizations.append(
                 _organization_entry(organization)
                 | {"file": name, "tables": len(archived.tables), "rows": archived.total_rows}

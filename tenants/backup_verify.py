@@ -24,8 +24,8 @@ from tenants.backup import (
     BackupError,
     find_tool,
     run_tool,
-    sha256_of,
 )
+from tenants.offboarding import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _verify_files(report: VerifyReport, path: Path, listed: dict) -> set[str]:
         if size != entry.get("size"):
             report.problems.append(f"{name} has {size} bytes; the manifest says {entry.get('size')}.")
             damaged.add(name)
-        elif sha256_of(file) != entry.get("sha256"):
+        elif file_sha256(file) != entry.get("sha256"):
             report.problems.append(f"{name} does not match its SHA-256 checksum.")
             damaged.add(name)
         else:
