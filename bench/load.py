@@ -74,9 +74,10 @@ def _session_cookie(user: User) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def _token(user: User, scope: str) -> str:
-    ApiToken.objects.filter(user=user, name=TOKEN_NAME).delete()
-    return api_token_create(actor=user, name=TOKEN_NAME, scope=scope).secret
+def _token(user: User, scope: str, name: str = TOKEN_NAME) -> str:
+    """A fresh API token for ``user`` (an earlier run's of the same name is removed)."""
+    ApiToken.objects.filter(user=user, name=name).delete()
+    return api_token_create(actor=user, name=name, scope=scope).secret
 
 
 def _plans(organization, progress) -> dict[str, dict]:
@@ -103,11 +104,7 @@ def _plans(organization, progress) -> dict[str, dict]:
         readers, writers, homes, explorers = [], [], [], []
         for member in members:
             read = _token(member, ApiToken.Scope.READ)
-            write = ApiToken.objects.filter(user=member, name=f"{TOKEN_NAME}-write")
-            write.delete()
-            write = api_token_create(
-                actor=member, name=f"{TOKEN_NAME}-write", scope=ApiToken.Scope.READ_WRITE
-            ).secret
+            write = _token(member, ApiToken.Scope.READ_WRITE, f"{TOKEN_NAME}-write")
             readers.append(
                 {
                     "headers": {"Authorization": f"Bearer {read}"},

@@ -109,11 +109,7 @@ def main() -> None:
             latest["measured_at"], latest["machine"] = _now(), machine
             latest_path.write_text(json.dumps(latest, indent=2) + "\n")
     finally:  # the table of what was measured, even if a later benchmark failed
-        print_table(
-            done.get("provision"), done.get("recalculation"), done.get("reminders"), done.get("pages"),
-            done.get("api"), health_result=done.get("health"), load_result=done.get("load"),
-            migrations_result=done.get("migrations"),
-        )  # fmt: skip
+        print_table(done)
         print(f"\n[bench] written to {latest_path}")
 
 
@@ -163,61 +159,28 @@ def api_rows(result: dict) -> list[tuple[str, str, str, bool | None]]:
     ]  # fmt: skip
 
 
-def print_table(
-    provision_result: dict | None,
-    recalc: dict | None,
-    rem: dict | None = None,
-    page_result: dict | None = None,
-    api_result: dict | None = None,
-    *,
-    health_result: dict | None = None,
-    load_result: dict | None = None,
-    migrations_result: dict | None = None,
-) -> None:
-    rows = []
-    if provision_result is not None:
-        rows += [
-            (
-                "provision via warm pool (clone)",
-                f"{provision_result['pool_median_ms']:.1f} ms",
-                "≤ 1000 ms",
-                provision_result["passed"]["pool_seconds"],
-            ),
-            ("provision via cold clone", f"{provision_result['clone_median_ms']:.1f} ms", "—", None),
-            ("provision via migrations", f"{provision_result['migrations_median_ms']:.1f} ms", "—", None),
-            (
-                "provision migrations / pool",
-                f"{provision_result['migrations_over_pool']:.2f}x",
-                "≥ 10x",
-                provision_result["passed"]["migrations_over_pool"],
-            ),
-            (
-                "provision migrations / cold clone",
-                f"{provision_result['migrations_over_clone']:.2f}x",
-                "—",
-                None,
-            ),
-        ]
-    if recalc is not None:
-        rows += recalculation_rows(recalc)
-    if rem is not None:
-        rows += reminder_rows(rem)
-    if page_result is not None:
-        rows += page_rows(page_result)
-    if api_result is not None:
-        rows += api_rows(api_result)
-    if health_result is not None:
-        rows += health.rows(health_result)
-    if migrations_result is not None:
-        rows += migrations.rows(migrations_result)
-    if load_result is not None:
-        rows += load.rows(load_result)
+def provision_rows(result: dict) -> list[tuple[str, str, str, bool | None]]:
+    passed = result["passed"]
+    return [
+        ("provision via warm pool (clone)", f"{result['pool_median_ms']:.1f} ms", "≤ 1000 ms",
+         passed["pool_seconds"]),
+        ("provision via cold clone", f"{result['clone_median_ms']:.1f} ms", "—", None),
+        ("provision via migrations", f"{result['migrations_median_ms']:.1f} ms", "—", None),
+        ("provision migrations / pool", f"{result['migrations_over_pool']:.2f}x", "≥ 10x",
+         passed["migrations_over_pool"]),
+        ("provision migrations / cold clone", f"{result['migrations_over_clone']:.2f}x", "—", None),
+    ]  # fmt: skip
+
+
+def print_table(done: dict[str, dict]) -> None:
+    """One table of every benchmark in ``done`` (name → result), in the order they run."""
+    rows = [row for name in BENCHMARKS if name in done for row in ROWS[name](done[name])]
     print()
     print(f"{'benchmark':<40}{'figure':>14}  {'target':<12}{'result':<6}")
     for name, figure, target, passed in rows:
         verdict = "—" if passed is None else ("pass" if passed else "FAIL")
         print(f"{name:<40}{figure:>14}  {target:<12}{verdict:<6}")
-    if recalc is not None:
+    if recalc := done.get("recalculation"):
         rows_line = ", ".join(
             f"{v} {k.replace('_', ' ').replace('check ins', 'check-ins')}" for k, v in recalc["rows"].items()
         )
@@ -226,7 +189,7 @@ def print_table(
             print(
                 f"ORM loop: {recalc['orm_loop_note']} ({recalc['orm_loop_measured_fraction']:.1%} measured)"
             )
-    if rem is not None:
+    if rem := done.get("reminders"):
         print_reminders_note(rem)
 
 
@@ -247,6 +210,14 @@ def recalculation_rows(recalc: dict) -> list[tuple[str, str, str, bool | None]]:
          ok["check_in_queries"]),
         ("check_in_record (median of 20)", f"{recalc['check_in_ms']:.1f} ms", "—", None),
     ]  # fmt: skip
+
+
+# Each benchmark's rows of the table (name, figure, target, passed).
+ROWS = {
+    "provision": provision_rows, "recalculation": recalculation_rows, "reminders": reminder_rows,
+    "pages": page_rows, "api": api_rows, "health": health.rows, "migrations": migrations.rows,
+    "load": load.rows,
+}  # fmt: skip
 
 
 if __name__ == "__main__":

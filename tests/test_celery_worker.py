@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import time
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +26,6 @@ from tenants.tasks import dispatch_clear_expired_sessions, dispatch_recalculate_
 from tests.workers import CeleryWorker, wait_until
 
 pytestmark = pytest.mark.celery_worker
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_session(schema: str, *, expired: bool) -> str:

@@ -46,7 +46,6 @@ from tenants.tasks import (
 from tests.workers import CeleryWorker, wait_until
 
 pytestmark = pytest.mark.celery_worker
-ROOT = Path(__file__).resolve().parent.parent
 
 # The worker as `celery -A config worker`, with e-mails written to files (locmem mail stays
 # in the worker's memory): each message is one file, so the test counts what was sent.

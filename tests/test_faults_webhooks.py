@@ -14,7 +14,6 @@ import os
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -32,13 +31,11 @@ from okrs.services.cycles import cycle_activate, cycle_create
 from okrs.services.objectives import key_result_create, objective_create
 from tenants.models import Organization
 from tests.api_helpers import make_token
-from tests.workers import CeleryWorker, wait_until
+from tests.workers import CeleryWorker, send_to_queue, wait_until
 
 pytestmark = pytest.mark.celery_worker
-ROOT = Path(__file__).resolve().parents[1]
 # A queue of this run only: no other worker on the machine takes our messages.
 QUEUE = f"webhook-faults-{os.getpid()}"
-WORKER = f"{QUEUE}@localhost"
 RETRY_BASE = 0.3
 
 
@@ -53,10 +50,7 @@ def worker(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def to_our_queue(monkeypatch):
-    send = deliver_webhook.apply_async
-    monkeypatch.setattr(
-        deliver_webhook, "apply_async", lambda *args, **options: send(*args, queue=QUEUE, **options)
-    )
+    send_to_queue(monkeypatch, deliver_webhook, QUEUE)
 
 
 @pytest.fixture

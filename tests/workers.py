@@ -85,3 +85,9 @@ def wait_until(predicate, seconds: float = 30.0, every: float = 0.1) -> bool:
             return True
         time.sleep(every)
     return predicate()
+
+
+def send_to_queue(monkeypatch, task, queue: str) -> None:
+    """Publish ``task`` to ``queue`` (a worker started with that queue), for this test only."""
+    send = task.apply_async
+    monkeypatch.setattr(task, "apply_async", lambda *args, **options: send(*args, queue=queue, **options))

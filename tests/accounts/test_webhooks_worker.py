@@ -12,7 +12,6 @@ import json
 import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -26,13 +25,11 @@ from okrs.models import CheckIn, Cycle, KeyResult, Objective
 from okrs.services.check_ins import check_in_record
 from okrs.services.cycles import cycle_activate, cycle_create
 from okrs.services.objectives import key_result_create, objective_create
-from tests.workers import CeleryWorker, wait_until
+from tests.workers import CeleryWorker, send_to_queue, wait_until
 
 pytestmark = pytest.mark.celery_worker
-ROOT = Path(__file__).resolve().parents[2]
 # A queue of this run only: a worker of another test run on the machine never takes our messages.
 QUEUE = f"webhooks-e2e-{os.getpid()}"
-WORKER = f"{QUEUE}@localhost"
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +43,7 @@ def worker(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def to_our_queue(monkeypatch):
-    send = deliver_webhook.apply_async
-    monkeypatch.setattr(
-        deliver_webhook, "apply_async", lambda *args, **options: send(*args, queue=QUEUE, **options)
-    )
+    send_to_queue(monkeypatch, deliver_webhook, QUEUE)
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from celery.exceptions import Retry
@@ -26,7 +25,6 @@ from tenants.task_failures import MAX_TRACEBACK, task_failures_prune
 from tests.web import sign_in
 from tests.workers import CeleryWorker, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 FAILURES = "/admin/tenants/taskfailure/"
 
 
