@@ -114,10 +114,11 @@ def _ensure_people(domain: str, password_hash: str) -> None:
             user.save()
 
 
-def seed_demo(*, portfolio: bool = True) -> DemoSummary:
+def seed_demo(*, portfolio: bool = True, now: datetime | None = None) -> DemoSummary:
     """acme and globex with their people, OKRs and reviews; with ``portfolio`` (the
     ``seed_demo`` command; the test suite leaves it out) also three smaller clients, the
-    consultants' assignments and a method pack in two versions applied to some clients."""
+    consultants' assignments and a method pack in two versions applied to some clients.
+    ``now`` is the moment the demo's reminders are worked out for (default: now)."""
     created: list[str] = []
     password_hash = make_password(DEMO_PASSWORD)
     _ensure_public_user(PLATFORM_ADMIN, "Platform Admin", staff=True, role=User.Role.MEMBER)
@@ -133,7 +134,7 @@ def seed_demo(*, portfolio: bool = True) -> DemoSummary:
                 actor=None, send_invitation=False,
             ).organization  # fmt: skip
             created.append(slug)
-        seed_organization(organization, objectives=objectives, password_hash=password_hash)
+        seed_organization(organization, objectives=objectives, password_hash=password_hash, now=now)
         seed_health_trend(organization)
         urls[slug] = organization_url(organization)
     if portfolio:
@@ -208,14 +209,16 @@ def _seed_method_pack() -> None:
             )
 
 
-def seed_organization(organization: Organization, *, objectives, password_hash: str | None = None) -> None:
+def seed_organization(
+    organization: Organization, *, objectives, password_hash: str | None = None, now: datetime | None = None
+) -> None:
     """The demo people, teams, OKRs and reviews in one organisation (idempotent); people
     are <local part>@<slug>.example with the demo password."""
     domain = f"{organization.slug}.example"
     with transaction.atomic(), tenant_context(organization):
         _ensure_people(domain, password_hash or make_password(DEMO_PASSWORD))
         okr_demo.seed_okrs(domain=domain, objectives=objectives)
-        review_demo.seed_reviews(domain=domain, language=organization.language)
+        review_demo.seed_reviews(domain=domain, language=organization.language, now=now)
 
 
 HEALTH_TREND_WEEKS = 6

@@ -6,13 +6,14 @@ committed. Each test then runs in a transaction that is rolled back (``db``)."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, time
 
 import pytest
 import pytest_django.fixtures as pytest_django_fixtures
 from django.conf import settings
 from django.db import connection
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
@@ -70,7 +71,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
         Domain.objects.get_or_create(domain="localhost", defaults={"tenant": public})
         template_ensure()
-        seed_demo(portfolio=False)  # acme and globex; tests that need more make it
+        # acme and globex; tests that need more make it. Reminders go out from 09:00 local
+        # time only, so the demo's inbox would depend on the hour the suite runs; noon UTC
+        # is working hours on the same date in Berlin (acme) and Shanghai (globex).
+        seed_demo(portfolio=False, now=datetime.combine(timezone.now().date(), time(12), tzinfo=UTC))
         connection.set_schema_to_public()
 
 
