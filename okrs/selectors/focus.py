@@ -36,12 +36,30 @@ def check_in_overdue(key_result: KeyResult, now: datetime) -> bool:
     return running and now - last >= timedelta(days=Cycle.CADENCE_DAYS[cycle.cadence] - 1)
 
 
+def check_in_overdue_filter(now: datetime) -> Q:
+    """``check_in_overdue`` as a filter on key results, so that only those are read (the
+    reminder run of a large organisation). The same rule: a test holds the two to each other,
+    and the callers still apply ``check_in_overdue`` to what they read."""
+    today = now.date()
+    stale = Q()
+    for cadence, days in Cycle.CADENCE_DAYS.items():
+        before = now - timedelta(days=days - 1)
+        last_before = Q(last_check_in_at__lte=before) | Q(
+            last_check_in_at__isnull=True, created_at__lte=before
+        )
+        stale |= Q(objective__cycle__cadence=cadence) & last_before
+    return Q(objective__cycle__start_date__lte=today, objective__cycle__end_date__gte=today) & stale
+
+
 def check_ins_due(user: User, now: datetime) -> list[KeyResult]:
     """KRs ``user`` owns in active objectives of active cycles that wait for a check-in
     (``check_in_overdue``). One query."""
     rows = (
         KeyResult.objects.filter(
-            owner=user, objective__state=Objective.State.ACTIVE, objective__cycle__state=Cycle.State.ACTIVE
+            check_in_overdue_filter(now),
+            owner=user,
+            objective__state=Objective.State.ACTIVE,
+            objective__cycle__state=Cycle.State.ACTIVE,
         )
         .select_related("objective__cycle")
         .order_by("last_check_in_at", "id")

@@ -4,9 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from accounts.models import InboxItem, Notification, NotificationSettings, User
+from okrs.models import KeyResult
 from okrs.services.check_ins import check_in_record
 from okrs.services.objectives import key_result_create, objective_create
 from reviews.models import PeerFeedbackRequest
@@ -192,3 +195,37 @@ def test_feedback_request_that_was_answered_is_not_nudged(people, review):
     assert [p for _, p in sent_to(people.backend, "feedback_requested", f"feedback:{request.pk}")] == [
         "requested"
     ]
+
+
+# The notification settings, then one query each: the KRs waiting for a check-in, open reviews,
+# waiting peer feedback, digest recipients and their KRs, this week's check-ins, open
+# escalations, managers.
+RUN_QUERIES = 9
+
+
+def test_working_out_what_is_due_takes_a_fixed_number_of_queries(people, review, paged_once):
+    NotificationSettings.objects.update_or_create(pk=1, defaults={"digest_day": 0})  # all on Monday
+    request = peer_feedback_request(review=review, actor=people.sre, reviewer=people.backend, question="Q?")
+    PeerFeedbackRequest.objects.filter(pk=request.pk).update(requested_at=at("2026-11-20T10:00Z"))
+    monday = at("2026-11-30T10:00+01:00")
+
+    with CaptureQueriesContext(connection) as few:
+        small = run_reminders(monday, dry_run=True)
+    # More of everything: another owner's objective and KRs, another feedback request.
+    objective = objective_create(
+        actor=people.lead, cycle=review.objective.cycle, owner=people.lead, title="More", state="active"
+    )
+    for n in range(3):
+        key_result_create(actor=people.lead, objective=objective, title=f"KR {n}", kind="increase", start=0,
+                          target=10)  # fmt: skip
+    KeyResult.objects.filter(objective=objective).update(last_check_in_at=NOW)
+    again = peer_feedback_request(review=review, actor=people.sre, reviewer=people.lead, question="Q2?")
+    PeerFeedbackRequest.objects.filter(pk=again.pk).update(requested_at=at("2026-11-20T10:00Z"))
+    with CaptureQueriesContext(connection) as many:
+        large = run_reminders(monday, dry_run=True)
+
+    kinds = {"checkin_due", "review_due", "feedback_requested", "digest"}
+    assert kinds <= set(small.counts())
+    assert sum(large.counts().values()) > sum(small.counts().values())
+    # Reading a column the run did not load would cost a query per person or KR.
+    assert len(few) == len(many) == RUN_QUERIES
