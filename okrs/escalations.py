@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.notifications import notify
+from accounts.notifications import NotificationRequest, notify_many
 from accounts.webhooks import webhook_emit, webhook_emit_many
 from okrs import permissions, scoring
 from okrs.models import CheckIn, Escalation, KeyResult, Objective
@@ -114,11 +114,22 @@ def _open(key_result: KeyResult, level: int, streak: int, now: datetime) -> Esca
         }
     })  # fmt: skip
     title, body = _message(level, key_result, streak, due)
-    for person in _audience(level, key_result):
-        notify(
-            user=person, kind="escalation", subject_key=f"escalation:{escalation.pk}", period="opened",
-            title=title, body=body, link=f"/objectives/{key_result.objective_id}/", due_at=due, now=now,
-        )  # fmt: skip
+    notify_many(
+        [
+            NotificationRequest(
+                person,
+                "escalation",
+                f"escalation:{escalation.pk}",
+                "opened",
+                title,
+                body,
+                link=f"/objectives/{key_result.objective_id}/",
+                due_at=due,
+            )
+            for person in _audience(level, key_result)
+        ],
+        now=now,
+    )
     return escalation
 
 

@@ -149,6 +149,9 @@ def test_the_owner_records_a_check_in_and_the_key_result_follows(acme):
     )  # fmt: skip
     assert body["author"]["email"] == SRE
     assert count(acme) == before + 1
+    # The answer is built from what was recorded, not read back: it is what the list shows.
+    listed = session_api(acme, SRE).get(f"{URL}?key_result={kr.pk}&page_size=1").json()["results"]
+    assert listed == [body]
     saved = kr_titled(acme, REPEATS)
     assert (saved.current, saved.confidence) == (3.0, 8)
     assert saved.progress == pytest.approx(0.9)
