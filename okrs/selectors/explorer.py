@@ -58,9 +58,30 @@ class ExplorerFilters:
         return bool(self.team_ids is not None or self.person or self.status or self.dimension or self.text)
 
 
+STRUCTURE_FIELDS = (
+    "id", "title", "cycle_id", "level", "status", "parent_objective_id", "parent_key_result_id", "matches",
+    "key_result_parent_id",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StructureRow:
+    """What the tree is built from, for every visible objective of the cycle (and the year)."""
+
+    pk: int
+    title: str
+    cycle_id: int
+    level: str
+    status: str
+    parent_objective_id: int | None
+    parent_key_result_id: int | None
+    matches: bool  # passes the filters
+    key_result_parent_id: int | None  # the objective of the parent KR
+
+
 @dataclass
 class TreeNode:
-    objective: Objective
+    objective: Objective | StructureRow  # an Objective once drawn on the page
     is_context: bool = False  # from the year above the chosen cycle
     contributes_to: Objective | None = None  # a visible parent that is not shown above it
     via_key_result: KeyResult | None = None  # the parent KR this objective aligns to
@@ -131,7 +152,7 @@ def _filter_condition(filters: ExplorerFilters) -> Q:
     return condition
 
 
-def _parent_id(objective: Objective) -> int | None:
+def _parent_id(objective: Objective | StructureRow) -> int | None:
     if objective.parent_objective_id:
         return objective.parent_objective_id
     if objective.parent_key_result_id:
@@ -154,15 +175,17 @@ def explorer_tree(*, user: User, cycle: Cycle, filters: ExplorerFilters, page: i
         if filters.active
         else Value(True, output_field=BooleanField())
     )
-    objectives = list(
-        objectives_visible_to(user)
+    # The whole cycle's structure as plain rows (thousands of objectives: building model
+    # instances was most of the page's time); full objects only for the page drawn (below).
+    objectives = [
+        StructureRow(*row)
+        for row in objectives_visible_to(user)
         .filter(cycle_id__in=cycle_ids)
         .exclude(state=Objective.State.ARCHIVED)
-        # The whole cycle's structure, lightly: full rows only for the page drawn (below).
-        .only("id", "title", "cycle_id", "level", "status", "parent_objective_id", "parent_key_result_id")
         .annotate(matches=matches, key_result_parent_id=F("parent_key_result__objective_id"))
         .order_by("id")
-    )
+        .values_list(*STRUCTURE_FIELDS)
+    ]
     by_id = {o.pk: o for o in objectives}
     members = [o for o in objectives if o.cycle_id == cycle.pk]
 
