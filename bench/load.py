@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -39,7 +40,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.db.models import Count, Q
+from django.test.utils import override_settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
 
 from accounts.models import ApiToken, User
@@ -68,7 +71,10 @@ def _session_cookie(user: User) -> str:
     """A signed-in session for ``user`` (tenant schema active), as the login view would make."""
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that loads the user back (the lockout backend in front only guards logins).
+    session[BACKEND_SESSION_KEY] = next(
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
+    )
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
@@ -167,14 +173,14 @@ def _check_in_body(kr: KeyResult, step: int) -> dict:
 class Server:
     """gunicorn with the production settings on a free loopback port."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, secret_key: str):
         self.port = _free_port()
         self.workers = workers
         self.log = tempfile.NamedTemporaryFile("w+", suffix="-gunicorn.log", delete=False)  # noqa: SIM115
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECRET_KEY": secret_key,
             "ALLOWED_HOSTS": f"{settings.BASE_DOMAIN},.{settings.BASE_DOMAIN}",
             "BENCH_BASELINE": "true",
             "API_QUOTA_READ": "1000000/min",
@@ -229,12 +235,23 @@ class Server:
             self.process.kill()
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer of its own (e.g. to the login page), never followed
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _get(url: str, headers: dict | None = None, timeout: float = 30) -> int:
-    """GET a loopback URL of our own server (http only)."""
+    """GET a loopback URL of our own server (http only); the status, redirects not followed."""
     request = urllib.request.Request(url, headers=headers or {})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        response.read()
-        return response.status
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def _warm(server: Server, plan: dict) -> None:
@@ -244,7 +261,14 @@ def _warm(server: Server, plan: dict) -> None:
         if spec["method"] != "GET":
             continue
         for _ in range(2):
-            _get(server.url + spec["path"], {**plan["headers"], **client.get("headers", {})})
+            answer = _get(server.url + spec["path"], {**plan["headers"], **client.get("headers", {})})
+            expected = spec.get("status", 200)
+            if answer != expected:
+                raise SystemExit(
+                    f"[bench] GET {spec['path']} answered {answer} before the run, not {expected}:"
+                    " the phase would measure something else (a 302 is the login page: is the session"
+                    " made with the server's SECRET_KEY?)"
+                )
 
 
 def _locust(server: Server, name: str, plan: dict, seconds: int, max_requests: int) -> dict:
@@ -283,7 +307,11 @@ def run(progress=print) -> dict:
     if existing is not None:  # what a crashed run left behind, before the sizes are compared
         _forget_load_check_ins(existing)
     organization = recalculation.ensure_tenant(recalculation.sizes_from_env(), progress)
-    plans = _plans(organization, progress)
+    # Sessions are signed, and bound to the password hash, with SECRET_KEY: make them with the
+    # server's key, or every page request would be a redirect to the login page.
+    secret_key = secrets.token_urlsafe(50)
+    with override_settings(SECRET_KEY=secret_key):
+        plans = _plans(organization, progress)
     seconds = int(os.environ.get("LOAD_SECONDS", "15"))
     max_requests = int(os.environ.get("LOAD_MAX_REQUESTS", "5000"))
     workers = int(os.environ.get("BENCH_WEB_WORKERS", str(2 * (os.cpu_count() or 1))))
@@ -292,7 +320,7 @@ def run(progress=print) -> dict:
     progress(
         f"  gunicorn: {workers} sync workers, production settings; {CLIENTS} clients, {seconds} s per phase"
     )
-    with Server(workers) as server:
+    with Server(workers, secret_key) as server:
         for name in order:
             _warm(server, plans[name])
             phases[name] = _locust(server, name, plans[name], seconds, max_requests)
@@ -318,7 +346,7 @@ def run(progress=print) -> dict:
         "targets": TARGETS,
     }
     slowest = max((n for n in phases if not n.startswith("baseline")), key=lambda n: phases[n]["p50_ms"])
-    result["profiled"] = _profile(organization, slowest, plans[slowest], progress)
+    result["profiled"] = _profile(organization, slowest, plans[slowest], progress, secret_key)
     removed = _forget_load_check_ins(organization)
     progress(f"  removed the run's {removed} check-ins and recalculated: the bench organisation is as before")
     return result
@@ -342,10 +370,9 @@ def _line(name: str, row: dict) -> str:
     )
 
 
-def _profile(organization, name: str, plan: dict, progress) -> dict:
+def _profile(organization, name: str, plan: dict, progress, secret_key: str) -> dict:
     """One request of the slowest endpoint through Django's test client, under pyinstrument."""
     from django.test import Client
-    from django.test.utils import override_settings
     from pyinstrument import Profiler
 
     client_plan = plan["clients"][0]
@@ -356,13 +383,17 @@ def _profile(organization, name: str, plan: dict, progress) -> dict:
         "headers": {k: v for k, v in headers.items() if k != "Content-Type"},
     }
     client = Client(**extra)
-    with override_settings(DEBUG=False, ALLOWED_HOSTS=["*"]):
+    with override_settings(DEBUG=False, ALLOWED_HOSTS=["*"], SECRET_KEY=secret_key):
         body = json.dumps(spec["json"]) if spec.get("json") else ""
         for _ in range(2):
             client.generic(spec["method"], spec["path"], body, content_type="application/json")
         profiler = Profiler(interval=0.0005)
         with profiler:
-            client.generic(spec["method"], spec["path"], body, content_type="application/json")
+            response = client.generic(spec["method"], spec["path"], body, content_type="application/json")
+    if response.status_code != spec.get("status", 200):
+        raise SystemExit(
+            f"[bench] the profiled {spec['method']} {spec['path']} answered {response.status_code}"
+        )
     connection.set_schema_to_public()
     RESULTS.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")

@@ -3,7 +3,8 @@
 One phase per locust run: LOAD_PLAN names a JSON file written by bench/load.py with the
 phase's requests (method, path, headers, body) per simulated client. Each user takes the
 next client's requests and repeats them with no wait (a closed loop: 16 users = 16
-requests in flight), until the run time is up or LOAD_MAX_REQUESTS per user are done."""
+requests in flight), until the run time is up or LOAD_MAX_REQUESTS per user are done.
+Redirects are not followed: any answer but the expected status is an error."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Client(FastHttpUser):
         expected = spec.get("status", 200)
         with self.client.request(
             spec["method"], spec["path"], headers=self.headers, json=spec.get("json"),
-            name=PLAN["name"], catch_response=True,
+            name=PLAN["name"], catch_response=True, allow_redirects=False,
         ) as response:  # fmt: skip
             if response.status_code != expected:
                 response.failure(f"HTTP {response.status_code}, expected {expected}")
