@@ -310,6 +310,8 @@ WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 # Processes for `migrate_schemas --executor=multiprocessing` (migrate_platform passes --processes);
 # each holds one connection and runs DDL: size it to what the database takes (docs/scaling.md).
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MULTIPROCESSING_MAX_PROCESSES", default=2)
+# The migrate run in each schema: skips schemas with nothing to migrate (tenants/migrate_command.py).
+TENANT_BASE_MIGRATE_COMMAND = "tenants.migrate_command.Command"
 # The load benchmark (bench/load.py) serves a baseline endpoint, /bench/baseline/; off elsewhere.
 BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 # The consultant portal shows a platform median only when at least this many organisations
