@@ -3,6 +3,7 @@ shown on forms, safe redirects."""
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -14,7 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
@@ -68,15 +69,18 @@ class FastSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         values = {str(v) for v in (value if isinstance(value, list | tuple) else [value]) if v is not None}
         final = self.build_attrs(self.attrs, attrs)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option_value, mark_safe(" selected") if str(option_value) in values else "", label)
-                for option_value, label in self.choices
-            ),
+        options = "".join(
+            f'<option value="{_escaped(option_value)}"{" selected" if str(option_value) in values else ""}>'
+            f"{_escaped(label)}</option>"
+            for option_value, label in self.choices
         )
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), mark_safe(options))  # noqa: S308
+
+
+def _escaped(value) -> str:
+    """``conditional_escape`` without its overhead for the common case, a plain str (2,000
+    options a page): the same text either way."""
+    return html.escape(value) if type(value) is str else conditional_escape(value)
 
 
 def redirect_with_message(request: HttpRequest, to: str, text: str) -> HttpResponse:
