@@ -130,12 +130,19 @@ def _review_period(due_on, local: datetime) -> str | None:
 
 def review_reminders(now: datetime) -> list[Due]:
     due = []
-    open_reviews = Review.objects.filter(
-        review_cycle__state=ReviewCycle.State.OPEN,
-        state__in=[Review.State.PENDING, Review.State.SELF_SUBMITTED],
-    ).select_related("review_cycle", "objective", "participant", "manager")
-    open_reviews = open_reviews.only(
-        "id", "state", "review_cycle__due_on", "objective__title", *_person_fields("participant", "manager")
+    open_reviews = (
+        Review.objects.filter(
+            review_cycle__state=ReviewCycle.State.OPEN,
+            state__in=[Review.State.PENDING, Review.State.SELF_SUBMITTED],
+        )
+        .select_related("review_cycle", "objective", "participant", "manager")
+        .only(
+            "id",
+            "state",
+            "review_cycle__due_on",
+            "objective__title",
+            *_person_fields("participant", "manager"),
+        )
     )
     for review in open_reviews:
         # Pending: the participant owes a self-assessment; submitted: the manager owes calibration.

@@ -11,7 +11,7 @@ from accounts.api.idempotency import idempotent
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from okrs.api.filters import CheckInFilter
-from okrs.api.selectors import check_ins_visible_to, key_results_visible_to
+from okrs.api.selectors import check_in_as_recorded, check_ins_visible_to, key_results_visible_to
 from okrs.api.serializers import CheckInSerializer, VisibleRelatedField
 from okrs.models import CheckIn, KeyResult
 from okrs.services.check_ins import check_in_record
@@ -64,8 +64,9 @@ class CheckInViewSet(mixins.ListModelMixin, VisibleViewSet):
         data = CheckInCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         check_in = check_in_record(actor=request.user, **data.validated_data)
-        check_in.corrected = False  # just recorded: nothing corrects it yet (check_in_rows' annotation)
-        return Response(CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CheckInSerializer(check_in_as_recorded(check_in)).data, status=status.HTTP_201_CREATED
+        )
 
 
 router = api_router()

@@ -65,6 +65,13 @@ def check_in_rows() -> QuerySet[CheckIn]:
     )
 
 
+def check_in_as_recorded(check_in: CheckIn) -> CheckIn:
+    """A check-in just recorded, as ``check_in_rows`` would read it (author and KR loaded by
+    the service): nothing corrects it yet."""
+    check_in.corrected = False
+    return check_in
+
+
 def check_ins_visible_to(user: User) -> QuerySet[CheckIn]:
     """Check-ins of key results of visible objectives."""
     return check_in_rows().filter(key_result__objective__in=objectives_visible_to(user))

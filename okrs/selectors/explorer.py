@@ -18,7 +18,7 @@ three at most, whatever the size of the organisation.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db.models import (
     BooleanField,
@@ -58,12 +58,6 @@ class ExplorerFilters:
         return bool(self.team_ids is not None or self.person or self.status or self.dimension or self.text)
 
 
-STRUCTURE_FIELDS = (
-    "id", "title", "cycle_id", "level", "status", "parent_objective_id", "parent_key_result_id", "matches",
-    "key_result_parent_id",
-)  # fmt: skip
-
-
 @dataclass(frozen=True, slots=True)
 class StructureRow:
     """What the tree is built from, for every visible objective of the cycle (and the year)."""
@@ -77,6 +71,10 @@ class StructureRow:
     parent_key_result_id: int | None
     matches: bool  # passes the filters
     key_result_parent_id: int | None  # the objective of the parent KR
+
+
+# The columns read for each row, in the dataclass's order (``pk`` is the ``id`` column).
+STRUCTURE_FIELDS = tuple("id" if f.name == "pk" else f.name for f in fields(StructureRow))
 
 
 @dataclass

@@ -16,7 +16,7 @@ def my_objectives(user: User, cycle: Cycle) -> QuerySet[Objective]:
     """Objectives of ``cycle`` that ``user`` owns or holds a KR of, with their KRs: two queries."""
     key_results = KeyResult.objects.select_related("owner").order_by("position", "id")
     # A subquery, not a join with DISTINCT: PostgreSQL then uses the owner indexes on both
-    # tables instead of scanning every objective of the cycle (41 ms → 1 ms at 10,000).
+    # tables instead of joining every objective of the cycle (41 → 10 ms at 10,000 objectives).
     holds_a_key_result = KeyResult.objects.filter(owner=user).values("objective_id")
     return (
         Objective.objects.filter(Q(owner=user) | Q(pk__in=holds_a_key_result), cycle=cycle)
