@@ -36,13 +36,11 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.db.models import Count, Q
+from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
 
 from accounts.models import ApiToken, User
@@ -68,16 +66,11 @@ def _free_port() -> int:
 
 
 def _session_cookie(user: User) -> str:
-    """A signed-in session for ``user`` (tenant schema active), as the login view would make."""
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    # The backend that loads the user back (the lockout backend in front only guards logins).
-    session[BACKEND_SESSION_KEY] = next(
-        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
-    )
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    """A signed-in session for ``user`` (tenant schema active), made by Django's own
+    ``force_login`` (it names the backend that loads users back, not the lockout backend)."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 def _token(user: User, scope: str, name: str = TOKEN_NAME) -> str:
@@ -372,7 +365,6 @@ def _line(name: str, row: dict) -> str:
 
 def _profile(organization, name: str, plan: dict, progress, secret_key: str) -> dict:
     """One request of the slowest endpoint through Django's test client, under pyinstrument."""
-    from django.test import Client
     from pyinstrument import Profiler
 
     client_plan = plan["clients"][0]
