@@ -71,6 +71,7 @@ from tenants.models_consulting import (  # noqa: E402, F401
     OrganizationArchive,
     PlatformEvent,
 )
+from tenants.models_data_version import DataVersion  # noqa: E402, F401
 from tenants.models_health import HealthSnapshot  # noqa: E402, F401
 from tenants.models_packs import MethodPack, MethodPackApplication, MethodPackVersion  # noqa: E402, F401
 from tenants.models_pool import SpareSchema  # noqa: E402, F401

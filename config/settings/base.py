@@ -312,6 +312,10 @@ WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MULTIPROCESSING_MAX_PROCESSES", default=2)
 # The migrate run in each schema: skips schemas with nothing to migrate (tenants/migrate_command.py).
 TENANT_BASE_MIGRATE_COMMAND = "tenants.migrate_command.Command"
+# My focus, the explorer and the API's objective list are cached until the organisation's data
+# changes (tenants/page_cache.py, ADR 0011); what moves with the clock alone is at most this old.
+# 0 turns the cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 # The load benchmark (bench/load.py) serves a baseline endpoint, /bench/baseline/; off elsewhere.
 BENCH_BASELINE = env.bool("BENCH_BASELINE", default=False)
 # The consultant portal shows a platform median only when at least this many organisations

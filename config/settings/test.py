@@ -25,6 +25,10 @@ CACHES["default"]["LOCATION"] = REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = f"okr-test-{os.getpid()}"
 # Quotas far above what a test sends; tests of the quota itself set their own rates.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"api_read": "100000/min", "api_write": "100000/min"}
+# Off: a page cached by one test would answer another test that sees the same data version
+# (each test's changes are rolled back) and would change query counts; the cache has its own
+# tests (tests/tenants/test_page_cache.py), which turn it on.
+PAGE_CACHE_SECONDS = int(os.environ.get("TEST_PAGE_CACHE_SECONDS", "0"))
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Losing the last commits of a test database on a crash is fine; waiting on fsync isn't.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"

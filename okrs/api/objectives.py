@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -16,6 +17,7 @@ from okrs.api.selectors import objectives_for_api, owner_candidates
 from okrs.api.serializers import ObjectiveSerializer, ObjectiveWithKeyResultsSerializer, VisibleRelatedField
 from okrs.models import Cycle, Objective
 from okrs.services.objectives import objective_create, objective_update
+from tenants.page_cache import cached_text
 
 EXPANSIONS = frozenset({"key_results"})
 
@@ -124,6 +126,19 @@ class ObjectiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visible
         if self.action in {"list", "retrieve"} and "key_results" in self.expansions():
             return ObjectiveWithKeyResultsSerializer
         return ObjectiveSerializer
+
+    def list(self, request, *args, **kwargs):
+        """The JSON of a page is cached until the organisation's data changes
+        (``tenants.page_cache``); other formats (the browsable API) are rendered each time."""
+        if request.accepted_renderer.format != "json":
+            return super().list(request, *args, **kwargs)
+
+        def render() -> str:
+            response = super(ObjectiveViewSet, self).list(request, *args, **kwargs)
+            return request.accepted_renderer.render(response.data, request.accepted_media_type).decode()
+
+        body = cached_text(request, "api-objectives", render, vary=(request.accepted_media_type,))
+        return HttpResponse(body, content_type=request.accepted_renderer.media_type)
 
     def _output(self, objective: Objective) -> dict:
         fresh = Objective.objects.select_related("owner", "team").get(pk=objective.pk)

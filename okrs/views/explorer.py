@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -22,6 +23,7 @@ from okrs.models import Cycle, Objective, Status
 from okrs.selectors.cycles import cycles_for_picker, default_cycle
 from okrs.selectors.explorer import ExplorerFilters, explorer_tree
 from okrs.selectors.teams import indented_teams, team_subtree_ids, teams_for_picker
+from tenants.page_cache import cached_fragment
 
 COMPANY, TEAM, PERSON = "company", "team", "person"
 
@@ -74,6 +76,20 @@ class ExplorerForm(forms.Form):
 
 @login_required
 def explorer(request):
+    """What the explorer shows is cached until the organisation's data changes
+    (``tenants.page_cache``); the page around it is rendered for each request."""
+    if is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
+        body = cached_fragment(
+            request, "explorer-body", "okrs/explorer_body.html", lambda: explorer_context(request)
+        )
+        return HttpResponse(body)
+    content = cached_fragment(
+        request, "explorer", "okrs/explorer_content.html", lambda: explorer_context(request)
+    )
+    return render(request, "okrs/explorer.html", {"content": content})
+
+
+def explorer_context(request) -> dict:
     user = request.user
     cycles = list(cycles_for_picker())
     teams = list(teams_for_picker())
@@ -115,7 +131,7 @@ def explorer(request):
     tree = explorer_tree(user=user, cycle=cycle, filters=filters, page=page) if cycle else None
     page_query = request.GET.copy()
     page_query.pop("page", None)
-    context = {
+    return {
         "form": form,
         "cycle": cycle,
         "view": view,
@@ -128,9 +144,6 @@ def explorer(request):
         "can_create": can_write(user),
         "can_manage_cycles": permissions.can_manage_cycles(user),
     }
-    htmx_partial = is_htmx(request) and not request.headers.get("HX-History-Restore-Request")
-    template = "okrs/explorer_body.html" if htmx_partial else "okrs/explorer.html"
-    return render(request, template, context)
 
 
 urlpatterns = [path("okrs/", explorer, name="explorer")]

@@ -19,11 +19,21 @@ from okrs.selectors.focus import (
     my_objectives,
 )
 from reviews.selectors import peer_feedback_to_give, reviews_to_calibrate, self_reviews_due
+from tenants.page_cache import cached_fragment
 
 
 @login_required
 def home(request):
-    user, now = request.user, timezone.now()
+    """The page around "My focus" is rendered for each request; what it shows is cached until
+    the organisation's data changes (``tenants.page_cache``)."""
+    content = cached_fragment(
+        request, "focus", "reviews/focus_content.html", lambda: focus_context(request.user)
+    )
+    return render(request, "reviews/focus.html", {"content": content})
+
+
+def focus_context(user) -> dict:
+    now = timezone.now()
     cycle = default_cycle(timezone.localdate(now), list(cycles_for_picker()))
     objectives = list(my_objectives(user, cycle)) if cycle else []
     owed = {
@@ -38,14 +48,10 @@ def home(request):
         for key_result in objective.key_results.all():
             key_result.objective = objective  # already loaded: permission checks need no query
             key_result.can_check_in = okr_permissions.can_check_in(user, key_result)
-    return render(
-        request,
-        "reviews/focus.html",
-        {
-            **owed,
-            "owes_nothing": not any(owed.values()),
-            "cycle": cycle,
-            "objectives": objectives,
-            "can_create": can_write(user),
-        },
-    )
+    return {
+        **owed,
+        "owes_nothing": not any(owed.values()),
+        "cycle": cycle,
+        "objectives": objectives,
+        "can_create": can_write(user),
+    }

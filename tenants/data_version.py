@@ -1,0 +1,138 @@
+"""Each organisation's data version: changes whenever anything its pages show is committed
+(ADR 0011). Caches of rendered pages (``tenants.page_cache``) are keyed by it, so a change
+made anywhere — a service, a bulk recalculation, an import, the admin, a migration, raw SQL —
+is never served stale: the database itself moves the version, not the code that writes.
+
+How: every table of an organisation's schema (but the few in ``UNTRACKED_TABLES``) carries
+a deferred constraint trigger that runs ``public.okr_data_changed()`` at commit. The function
+sets the schema's row in ``public.tenants_dataversion`` to the next value of a sequence, once
+per transaction and schema. The new version is therefore visible exactly when the data is:
+a reader that sees it also sees the rows it stands for. The row is locked only while the
+transaction commits, so concurrent writers in one organisation barely wait for each other.
+A sequence, not a counter: a rolled-back transaction or a restored backup never brings back a
+number that was already used for other data."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+TRIGGER = "okr_data_changed"
+TRUNCATE_TRIGGER = "okr_data_truncated"
+SEQUENCE = "public.tenants_dataversion_seq"
+
+# Tables whose writes change nothing a cached page shows: sessions, sign-in records,
+# idempotency records, notifications and deliveries (the inbox count and the inbox are never
+# cached), API tokens (checked before any cache is read) and the migration log.
+UNTRACKED_TABLES = frozenset(
+    {
+        "django_session",
+        "django_migrations",
+        "axes_accessattempt",
+        "axes_accessattemptexpiration",
+        "axes_accessfailurelog",
+        "axes_accesslog",
+        "accounts_apitoken",
+        "accounts_idempotencyrecord",
+        "accounts_inboxitem",
+        "accounts_notification",
+        "accounts_webhookdelivery",
+    }
+)
+
+CREATE_FUNCTION = f"""  # noqa: S608 - constants only, no input
+CREATE SEQUENCE IF NOT EXISTS {SEQUENCE};
+CREATE OR REPLACE FUNCTION public.{TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    marker text := ',' || TG_TABLE_SCHEMA || ',';
+    done text := coalesce(current_setting('okr.data_changed', true), '');
+BEGIN
+    -- Once per transaction and schema: a bulk update of 40,000 rows moves the version once.
+    IF position(marker IN done) > 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('okr.data_changed', done || marker, true);
+    INSERT INTO public.tenants_dataversion (schema_name, version)
+    VALUES (TG_TABLE_SCHEMA, nextval('{SEQUENCE}'))
+    ON CONFLICT (schema_name) DO UPDATE SET version = EXCLUDED.version;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION public.okr_data_version(target text, own_changes boolean)
+RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    IF own_changes THEN
+        -- Run this transaction's pending triggers now; later changes wait for commit again,
+        -- and move the version once more (a page may be cached in between).
+        SET CONSTRAINTS {TRIGGER} IMMEDIATE;
+        SET CONSTRAINTS {TRIGGER} DEFERRED;
+        PERFORM set_config('okr.data_changed', '', true);
+    END IF;
+    RETURN coalesce((SELECT version FROM public.tenants_dataversion WHERE schema_name = target), 0);
+END
+$$;
+"""
+
+DROP_FUNCTION = f"""
+DROP FUNCTION IF EXISTS public.okr_data_version(text, boolean);
+DROP FUNCTION IF EXISTS public.{TRIGGER}() CASCADE;
+DROP SEQUENCE IF EXISTS {SEQUENCE};
+"""
+
+
+def data_version(schema_name: str | None = None) -> int:
+    """The data version of ``schema_name`` (default: the current organisation) as this
+    transaction sees it; 0 before anything was ever written there. One query.
+
+    Inside a transaction, the changes it has made so far move the version first (their
+    deferred triggers run now, not at commit), so a request that writes and then reads in
+    one transaction, or a test, never gets a page cached before its own change."""
+    schema_name = schema_name or connection.schema_name
+    own_changes = connection.in_atomic_block and schema_name == connection.schema_name != "public"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT public.okr_data_version(%s, %s)", [schema_name, own_changes])
+        return cursor.fetchone()[0]
+
+
+def untracked_tables(schema_name: str, conn=connection) -> list[str]:
+    """Tables of ``schema_name`` that lack the trigger but should have it (a test holds this
+    to empty for the template and a new organisation)."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+              AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = %s)
+            ORDER BY c.relname
+            """,
+            [schema_name, TRIGGER],
+        )
+        return [name for (name,) in cursor.fetchall() if name not in UNTRACKED_TABLES]
+
+
+def install_triggers(conn=connection) -> int:
+    """Put the triggers on every tracked table of ``conn``'s current schema that lacks them
+    (all of them the first time, new tables after a migration); returns how many tables got
+    them. Nothing in public: its tables are the platform's, not an organisation's."""
+    schema = conn.schema_name
+    if schema == "public":
+        return 0
+    missing = untracked_tables(schema, conn)
+    with conn.cursor() as cursor:
+        for table in missing:
+            qualified = f"{conn.ops.quote_name(schema)}.{conn.ops.quote_name(table)}"
+            cursor.execute(
+                f"CREATE CONSTRAINT TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {qualified} "
+                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.{TRIGGER}()"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER {TRUNCATE_TRIGGER} AFTER TRUNCATE ON {qualified} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION public.{TRIGGER}()"
+            )
+    return len(missing)
+
+
+def install_after_migrate(sender, using: str = "default", **kwargs) -> None:
+    """post_migrate: tables a migration added in an organisation's schema get the triggers."""
+    from django.db import connections
+
+    install_triggers(connections[using])
