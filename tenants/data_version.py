@@ -18,7 +18,6 @@ from django.db import connection
 
 TRIGGER = "okr_data_changed"
 TRUNCATE_TRIGGER = "okr_data_truncated"
-SEQUENCE = "public.tenants_dataversion_seq"
 
 # Tables whose writes change nothing a cached page shows: sessions, sign-in records,
 # idempotency records, notifications and deliveries (the inbox count and the inbox are never
@@ -39,9 +38,9 @@ UNTRACKED_TABLES = frozenset(
     }
 )
 
-CREATE_FUNCTION = f"""  # noqa: S608 - constants only, no input
-CREATE SEQUENCE IF NOT EXISTS {SEQUENCE};
-CREATE OR REPLACE FUNCTION public.{TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE_FUNCTION = """
+CREATE SEQUENCE IF NOT EXISTS public.tenants_dataversion_seq;
+CREATE OR REPLACE FUNCTION public.okr_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     marker text := ',' || TG_TABLE_SCHEMA || ',';
     done text := coalesce(current_setting('okr.data_changed', true), '');
@@ -52,7 +51,7 @@ BEGIN
     END IF;
     PERFORM set_config('okr.data_changed', done || marker, true);
     INSERT INTO public.tenants_dataversion (schema_name, version)
-    VALUES (TG_TABLE_SCHEMA, nextval('{SEQUENCE}'))
+    VALUES (TG_TABLE_SCHEMA, nextval('public.tenants_dataversion_seq'))
     ON CONFLICT (schema_name) DO UPDATE SET version = EXCLUDED.version;
     RETURN NULL;
 END
@@ -63,8 +62,8 @@ BEGIN
     IF own_changes THEN
         -- Run this transaction's pending triggers now; later changes wait for commit again,
         -- and move the version once more (a page may be cached in between).
-        SET CONSTRAINTS {TRIGGER} IMMEDIATE;
-        SET CONSTRAINTS {TRIGGER} DEFERRED;
+        SET CONSTRAINTS okr_data_changed IMMEDIATE;
+        SET CONSTRAINTS okr_data_changed DEFERRED;
         PERFORM set_config('okr.data_changed', '', true);
     END IF;
     RETURN coalesce((SELECT version FROM public.tenants_dataversion WHERE schema_name = target), 0);
@@ -72,10 +71,10 @@ END
 $$;
 """
 
-DROP_FUNCTION = f"""
+DROP_FUNCTION = """
 DROP FUNCTION IF EXISTS public.okr_data_version(text, boolean);
-DROP FUNCTION IF EXISTS public.{TRIGGER}() CASCADE;
-DROP SEQUENCE IF EXISTS {SEQUENCE};
+DROP FUNCTION IF EXISTS public.okr_data_changed() CASCADE;
+DROP SEQUENCE IF EXISTS public.tenants_dataversion_seq;
 """
 
 
