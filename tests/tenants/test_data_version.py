@@ -1,0 +1,130 @@
+"""Each organisation's data version (tenants/data_version.py, ADR 0011): every table that a
+cached page can show carries the trigger, in every kind of schema; a committed change moves the
+version once, whatever made it; a rolled-back one, another organisation's, or a write to an
+untracked table does not."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection, connections, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context, tenant_context
+
+from accounts.models import InboxItem, User
+from okrs.models import KeyResult, Objective
+from tenants.data_version import UNTRACKED_TABLES, data_version, untracked_tables
+
+pytestmark = pytest.mark.django_db
+
+
+def _tenant_tables() -> set[str]:
+    return {
+        model._meta.db_table
+        for app in settings.TENANT_APPS
+        for model in apps.get_app_config(app.rsplit(".", 1)[-1]).get_models(include_auto_created=True)
+    }
+
+
+def test_every_table_of_an_organisation_carries_the_trigger_in_every_kind_of_schema(acme):
+    # The template (built by migrations), acme (seeded from it) and the test suite's own pool
+    # of spares (clones) all have it on every table but the untracked ones.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT schema_name FROM tenants_spareschema")
+        spares = [name for (name,) in cursor.fetchall()]
+    for schema in ["tenant_template", acme.schema_name, "globex", *spares]:
+        assert untracked_tables(schema) == [], schema
+    # The untracked list names real tables only (a renamed table would silently get tracked
+    # while its old name stays here), and every model's table is covered.
+    assert UNTRACKED_TABLES <= _tenant_tables() | {"django_migrations"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT c.relname) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = 'okr_data_changed'",
+            [acme.schema_name],
+        )
+        assert cursor.fetchone()[0] == len(_tenant_tables() - UNTRACKED_TABLES)
+
+
+def test_own_changes_move_the_version_inside_the_transaction_every_time(acme, globex):
+    with tenant_context(acme):
+        before, other = data_version(), data_version(globex.schema_name)
+        objective = Objective.objects.first()
+        Objective.objects.filter(pk=objective.pk).update(title="Renamed once")
+        first = data_version()
+        assert first != before
+        assert data_version() == first  # reading again changes nothing
+        KeyResult.objects.filter(objective=objective).update(title="Renamed too")
+        second = data_version()
+        assert second not in (before, first)
+        assert data_version(globex.schema_name) == other
+
+
+def test_untracked_tables_do_not_move_the_version(acme):
+    with tenant_context(acme):
+        before = data_version()
+        user = User.objects.get(email="sre@acme.example")
+        InboxItem.objects.filter(user=user).update(read_at=timezone.now())
+        Session.objects.create(session_key="x" * 32, session_data="", expire_date=timezone.now())
+        assert data_version() == before
+
+
+@pytest.fixture
+def committed_objective(committed, acme):
+    with tenant_context(acme):
+        objective = Objective.objects.order_by("pk").first()
+        title = objective.title
+    yield objective
+    with tenant_context(acme):
+        Objective.objects.filter(pk=objective.pk).update(title=title)
+
+
+def _sequence() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM public.tenants_dataversion_seq")
+        return cursor.fetchone()[0]
+
+
+def test_a_commit_moves_the_version_once_and_a_rollback_not_at_all(acme, committed_objective):
+    with schema_context(acme.schema_name):
+        before = data_version()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Objective.objects.filter(pk=committed_objective.pk).update(title="Never seen")
+            raise RuntimeError
+        assert data_version() == before
+
+        sequence = _sequence()
+        with transaction.atomic():
+            # One bulk statement over many rows, another table, and raw SQL: one new version.
+            KeyResult.objects.filter(objective__cycle=committed_objective.cycle_id).update(
+                updated_at=timezone.now()
+            )
+            Objective.objects.filter(pk=committed_objective.pk).update(title="Committed")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE okrs_objective SET title = title WHERE id = %s", [committed_objective.pk]
+                )
+        after = data_version()
+        assert after != before
+        assert _sequence() == sequence + 1  # once for the transaction, never per row
+
+
+def test_a_change_committed_by_another_connection_is_seen_once_committed(acme, committed_objective):
+    # What a web process sees when a worker (another connection) recalculates scores.
+    with schema_context(acme.schema_name):
+        before = data_version()
+        other = connections.create_connection("default")
+        try:
+            other.set_autocommit(False)
+            with other.cursor() as cursor:
+                cursor.execute(f'SET search_path = "{acme.schema_name}", public')
+                cursor.execute(
+                    "UPDATE okrs_objective SET title = 'By a worker' WHERE id = %s", [committed_objective.pk]
+                )
+            assert data_version() == before  # not committed yet: not visible
+            other.commit()
+        finally:
+            other.close()
+        assert data_version() != before
