@@ -19,13 +19,12 @@ import io
 import warnings
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Subquery
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from accounts.models import OrganizationLogo, User
+from accounts.models import InboxItem, OrganizationLogo, User
 from accounts.permissions import can_manage_organization_settings, require
 
 MAX_BYTES = 512 * 1024
@@ -165,11 +164,20 @@ def logo_url(sha256: str | None, content_type: str | None) -> str:
     )
 
 
-def logo_annotations() -> dict:
-    """Annotations (the logo's hash and content type) to add to a query the page makes anyway,
-    so that showing the logo in the header costs no query of its own."""
-    latest = _newest_first()
-    return {
-        "logo_sha256": Subquery(latest.values("sha256")[:1]),
-        "logo_content_type": Subquery(latest.values("content_type")[:1]),
-    }
+def header_state(user_id: int) -> tuple[int, str | None, str | None]:
+    """What the header of every page needs: ``user_id``'s unread inbox items, and the current
+    logo's hash and content type (None, None without one). One statement written out: the
+    same query built with the ORM cost ~4 ms of Python on each page, a fifth of a cached one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT count(*) FROM {InboxItem._meta.db_table}
+                    WHERE user_id = %s AND read_at IS NULL),
+                   logo.sha256, logo.content_type
+            FROM (SELECT 1) AS one
+            LEFT JOIN (SELECT sha256, content_type FROM {OrganizationLogo._meta.db_table}
+                       ORDER BY uploaded_at DESC, id DESC LIMIT 1) AS logo ON true  -- _newest_first
+            """,  # noqa: S608 - table names from model metadata
+            [user_id],
+        )
+        return cursor.fetchone()

@@ -11,14 +11,14 @@ from accounts.api.idempotency import idempotent
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from okrs.api.filters import CheckInFilter
-from okrs.api.selectors import check_in_as_recorded, check_ins_visible_to, key_results_visible_to
+from okrs.api.selectors import check_in_as_recorded, check_ins_visible_to, key_results_to_check_in
 from okrs.api.serializers import CheckInSerializer, VisibleRelatedField
 from okrs.models import CheckIn, KeyResult
 from okrs.services.check_ins import check_in_record
 
 
 class CheckInCreateSerializer(StrictInputSerializer):
-    key_result = VisibleRelatedField(queryset=KeyResult.objects.all(), visible=key_results_visible_to)
+    key_result = VisibleRelatedField(queryset=KeyResult.objects.all(), visible=key_results_to_check_in)
     value = serializers.FloatField(help_text="The key result's current value (a milestone: 0 or 1).")
     confidence = serializers.IntegerField(
         min_value=0,
