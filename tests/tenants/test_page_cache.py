@@ -78,14 +78,16 @@ def test_each_person_and_language_has_their_own_page(acme, acme_client):
     assert f"Hello, {sre.get_short_name()}" in mine
     sign_in(acme_client, acme, lead.email)
     theirs = acme_client.get("/").content.decode()
-    assert f"Hello, {lead.get_short_name()}" in theirs and f"Hello, {sre.get_short_name()}" not in theirs
+    assert f"Hello, {lead.get_short_name()}" in theirs
+    assert f"Hello, {sre.get_short_name()}" not in theirs
 
     # Someone without a saved language follows the switcher's cookie: same data, other text.
     assert not lead.language
     acme_client.cookies["django_language"] = "zh-hans"
     chinese = acme_client.get("/")
     assert chinese["Content-Language"] == "zh-hans"
-    assert _body(chinese) != _body_of_html(theirs) and "我的目标" in _body(chinese)
+    assert _body(chinese) != _body_of_html(theirs)
+    assert "我的目标" in _body(chinese)
 
 
 def test_explorer_filters_and_htmx_body_have_their_own_entries(acme, acme_client):
@@ -98,7 +100,8 @@ def test_explorer_filters_and_htmx_body_have_their_own_entries(acme, acme_client
     assert [_body_of_html(p) for p in again] == [_body_of_html(p) for p in pages]
 
     body = acme_client.get(f"/okrs/?view=team&team={teams[0]}", **htmx()).content.decode()
-    assert body.startswith('<div id="explorer-body"') and "<html" not in body
+    assert body.startswith('<div id="explorer-body"')
+    assert "<html" not in body
     assert acme_client.get(f"/okrs/?view=team&team={teams[0]}", **htmx()).content.decode() == body
 
 
@@ -110,7 +113,8 @@ def test_api_list_repeat_is_served_from_the_cache_and_sees_a_new_objective(acme)
     second, hit = count_queries(lambda: client.get(url))
     assert first.status_code == second.status_code == 200
     assert hit == API_HIT_QUERIES < miss
-    assert second.content == first.content and second["Content-Type"] == first["Content-Type"]
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
     assert second.json()["results"][0]["id"] == first.json()["results"][0]["id"]
 
     with tenant_context(acme):
