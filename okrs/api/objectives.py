@@ -135,7 +135,11 @@ class ObjectiveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Visible
 
         def render() -> str:
             response = super(ObjectiveViewSet, self).list(request, *args, **kwargs)
-            return request.accepted_renderer.render(response.data, request.accepted_media_type).decode()
+            # Rendered as DRF would render it (the same renderer, media type and context).
+            response.accepted_renderer = request.accepted_renderer
+            response.accepted_media_type = request.accepted_media_type
+            response.renderer_context = self.get_renderer_context()
+            return response.render().content.decode()
 
         body = cached_text(request, "api-objectives", render, vary=(request.accepted_media_type,))
         return HttpResponse(body, content_type=request.accepted_renderer.media_type)

@@ -176,3 +176,35 @@ def test_private_objective_is_not_leaked_through_another_persons_cached_list(acm
     assert private.pk in {row["id"] for row in owner.get(url).json()["results"]}
     outsider = token_api(acme, "board@acme.example", scope="read")
     assert private.pk not in {row["id"] for row in outsider.get(url).json()["results"]}
+
+
+@pytest.mark.parametrize(
+    ("email", "url"),
+    [
+        ("sre@acme.example", "/"),
+        ("ceo@acme.example", "/okrs/?view=company"),
+        ("platform.lead@acme.example", "/okrs/?view=team"),
+    ],
+)
+def test_a_cached_page_is_the_page_rendered_without_the_cache(acme, acme_client, settings, email, url):
+    sign_in(acme_client, acme, email)
+    settings.PAGE_CACHE_SECONDS = 0
+    uncached = _body(acme_client.get(url))
+    settings.PAGE_CACHE_SECONDS = 60
+    acme_client.get(url)
+    assert _body(acme_client.get(url)) == uncached
+
+
+def test_a_cached_api_page_is_the_page_rendered_without_the_cache(acme, settings):
+    client = token_api(acme, "ceo@acme.example", scope="read")
+    url = "/api/v1/objectives/?expand=key_results&page_size=20"
+    settings.PAGE_CACHE_SECONDS = 0
+    uncached = client.get(url)
+    settings.PAGE_CACHE_SECONDS = 60
+    client.get(url)
+    cached = client.get(url)
+    assert cached.content == uncached.content
+    assert cached["Content-Type"] == uncached["Content-Type"]
+    # The browsable API (HTML) is never cached; an indented JSON is its own entry.
+    indented = client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.startswith(b"{\n  ")

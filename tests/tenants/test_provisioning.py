@@ -12,6 +12,7 @@ from django.test import Client
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from accounts.models import Team, User
+from tenants.data_version import UNTRACKED_TABLES
 from tenants.models import Domain, Organization
 from tenants.services import organization_provision, template_state
 
@@ -115,11 +116,19 @@ def test_clone_and_migration_paths_give_identical_tables():
     assert cloned_catalog["columns"] == migrated_catalog["columns"]
     assert cloned_catalog["indexes"] == migrated_catalog["indexes"]
     assert cloned_catalog["constraints"] == migrated_catalog["constraints"]
-    assert (
-        cloned_catalog["triggers"]
-        == migrated_catalog["triggers"]
-        == [("okrs_checkin", "okrs_checkin_no_update", "okrs_checkin_append_only", True)]
-    )
+    triggers = cloned_catalog["triggers"]
+    assert triggers == migrated_catalog["triggers"]
+    # Check-ins are append-only (their function lives in the schema); every table but the
+    # untracked ones moves the data version at commit and on TRUNCATE (function in public,
+    # ADR 0011). Nothing else.
+    append_only = ("okrs_checkin", "okrs_checkin_no_update", "okrs_checkin_append_only", True)
+    tables = sorted({row[0] for row in cloned_catalog["columns"]} - UNTRACKED_TABLES)
+    data_version = [
+        (table, trigger, "okr_data_changed", False)
+        for table in tables
+        for trigger in ("okr_data_changed", "okr_data_truncated")
+    ]
+    assert sorted(triggers) == sorted([append_only, *data_version])
     assert cloned_catalog["storage"] == migrated_catalog["storage"]
     assert migrated_catalog["storage"] == [
         ("okrs_keyresult", ["fillfactor=50"]), ("okrs_objective", ["fillfactor=50"]),
