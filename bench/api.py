@@ -3,7 +3,8 @@
 Django's test client (the whole middleware stack, DEBUG off). Two warm-up requests, then
 REPEATS requests on the first page and as many following the ``next`` cursor; p50 and p95
 of each. ``GET /api/v1/me/`` with the same token is measured in the same run as the
-baseline, so the ratio holds on a noisy machine."""
+baseline, so the ratio holds on a noisy machine. The page cache is off (what building a page
+costs, a miss); the first page is measured again with it on, as "… (cached)" (ADR 0011)."""
 
 from __future__ import annotations
 
@@ -63,12 +64,14 @@ def run(progress=print) -> dict:
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     first_page = f"/api/v1/objectives/?cycle={cycle.pk}&expand=key_results&page_size=50"
     results = {}
-    with override_settings(DEBUG=False, ALLOWED_HOSTS=["*"]):
+    with override_settings(DEBUG=False, ALLOWED_HOSTS=["*"], PAGE_CACHE_SECONDS=0):
         baseline = _time(client, "/api/v1/me/")
         first = _time(client, first_page)
         next_url = first[3]["next"]
         parts = urlsplit(next_url)
         following = _time(client, f"{parts.path}?{parts.query}")
+    with override_settings(DEBUG=False, ALLOWED_HOSTS=["*"], PAGE_CACHE_SECONDS=60):
+        cached = _time(client, first_page)
     objectives = len(first[3]["results"])
     key_results = sum(len(o.get("key_results", [])) for o in first[3]["results"])
     results["baseline: GET /api/v1/me/"] = _row(*baseline[:3])
@@ -76,6 +79,7 @@ def run(progress=print) -> dict:
         *first[:3], objectives=objectives, key_results=key_results
     )
     results["objectives?expand=key_results, page 2 (cursor)"] = _row(*following[:3])
+    results["objectives?expand=key_results, page 1 (cached)"] = _row(*cached[:3])
     base = results["baseline: GET /api/v1/me/"]["p50_ms"]
     for name, row in results.items():
         row["p50_over_baseline"] = round(row["p50_ms"] / base, 1) if base else None

@@ -12,6 +12,10 @@ think time: 16 requests in flight) for LOAD_SECONDS, at most LOAD_MAX_REQUESTS p
 - ``GET /`` (My focus) as 16 members, ``GET /okrs/?view=team`` as 16 managers on their team;
 - ``POST /api/v1/check-ins/`` by 16 key-result owners on their own key results.
 
+The three reads run with the page cache on, as in production (ADR 0011): nothing is written
+during their phases, so after each person's warm-up request they are answered from the cache
+(what a miss costs is in the ``pages`` and ``api`` benchmarks, one request at a time).
+
 The baseline runs first and again last; endpoints are compared with the mean of the two, so a
 machine that got busier in between shows up as a drift between them. API quotas (per token)
 are lifted for the run: they protect the service from one integration, not its capacity.
