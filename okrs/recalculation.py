@@ -27,6 +27,7 @@ from accounts.webhooks import webhook_emit, webhook_emit_many, webhook_subscribe
 from okrs import scoring
 from okrs.models import CheckIn, Cycle, KeyResult, Objective, OkrSettings
 from okrs.selectors import okr_settings, organization_timezone
+from tenants.data_version import bulk_write
 
 
 @dataclass(frozen=True)
@@ -316,7 +317,7 @@ def recalculate_all(clock: Clock | None = None) -> dict[str, int]:
     clock = clock or Clock.current()
     params = {"at_risk": clock.thresholds.at_risk_gap, "off_track": clock.thresholds.off_track_gap}
     cycles = list(Cycle.objects.values_list("id", "start_date", "end_date"))
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), bulk_write(), connection.cursor() as cursor:
         cursor.execute(_CYCLES_SQL)
         if cycles:
             cursor.executemany(

@@ -14,9 +14,13 @@ number that was already used for other data."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import connection
 
 TRIGGER = "okr_data_changed"
+# The triggers' condition: off inside ``bulk_write``.
+NOT_IN_BULK_WRITE = "current_setting('okr.bulk_write', true) IS DISTINCT FROM 'on'"
 TRUNCATE_TRIGGER = "okr_data_truncated"
 
 # Tables whose writes change nothing a cached page shows: sessions, sign-in records,
@@ -40,19 +44,27 @@ UNTRACKED_TABLES = frozenset(
 
 CREATE_FUNCTION = """
 CREATE SEQUENCE IF NOT EXISTS public.tenants_dataversion_seq;
-CREATE OR REPLACE FUNCTION public.okr_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION public.okr_data_bump(target text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    marker text := ',' || TG_TABLE_SCHEMA || ',';
+    marker text := ',' || target || ',';
     done text := coalesce(current_setting('okr.data_changed', true), '');
 BEGIN
     -- Once per transaction and schema: a bulk update of 40,000 rows moves the version once.
     IF position(marker IN done) > 0 THEN
-        RETURN NULL;
+        RETURN;
     END IF;
     PERFORM set_config('okr.data_changed', done || marker, true);
     INSERT INTO public.tenants_dataversion (schema_name, version)
-    VALUES (TG_TABLE_SCHEMA, nextval('public.tenants_dataversion_seq'))
+    VALUES (target, nextval('public.tenants_dataversion_seq'))
     ON CONFLICT (schema_name) DO UPDATE SET version = EXCLUDED.version;
+END
+$$;
+CREATE OR REPLACE FUNCTION public.okr_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF position(',' || TG_TABLE_SCHEMA || ','
+                IN coalesce(current_setting('okr.data_changed', true), '')) = 0 THEN
+        PERFORM public.okr_data_bump(TG_TABLE_SCHEMA);
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -73,6 +85,7 @@ $$;
 
 DROP_FUNCTION = """
 DROP FUNCTION IF EXISTS public.okr_data_version(text, boolean);
+DROP FUNCTION IF EXISTS public.okr_data_bump(text);
 DROP FUNCTION IF EXISTS public.okr_data_changed() CASCADE;
 DROP SEQUENCE IF EXISTS public.tenants_dataversion_seq;
 """
@@ -90,6 +103,22 @@ def data_version(schema_name: str | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT public.okr_data_version(%s, %s)", [schema_name, own_changes])
         return cursor.fetchone()[0]
+
+
+@contextmanager
+def bulk_write():
+    """Inside a transaction, for statements that rewrite many rows of the current organisation
+    (the bulk recalculation): their rows queue no trigger event each (~4 µs a row at commit,
+    0.2 s for 50,000), and the version is moved once when the block ends instead."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("bulk_write() needs a transaction: the version must move with the rows")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('okr.bulk_write', 'on', true)")
+        try:
+            yield
+        finally:  # even on an error: what was written before it may still be committed
+            cursor.execute("SELECT set_config('okr.bulk_write', 'off', true)")
+            cursor.execute("SELECT public.okr_data_bump(%s)", [connection.schema_name])
 
 
 def untracked_tables(schema_name: str, conn=connection) -> list[str]:
@@ -119,9 +148,11 @@ def install_triggers(conn=connection) -> int:
     with conn.cursor() as cursor:
         for table in missing:
             qualified = f"{conn.ops.quote_name(schema)}.{conn.ops.quote_name(table)}"
+            # Not queued at all inside ``bulk_write`` (the WHEN is checked as each row changes).
             cursor.execute(
                 f"CREATE CONSTRAINT TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {qualified} "
-                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.{TRIGGER}()"
+                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({NOT_IN_BULK_WRITE}) "
+                f"EXECUTE FUNCTION public.{TRIGGER}()"
             )
             cursor.execute(
                 f"CREATE TRIGGER {TRUNCATE_TRIGGER} AFTER TRUNCATE ON {qualified} "

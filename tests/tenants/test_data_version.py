@@ -10,14 +10,18 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from accounts.models import InboxItem, User
 from okrs.models import KeyResult, Objective
-from tenants.data_version import UNTRACKED_TABLES, data_version, untracked_tables
+from okrs.recalculation import recalculate_all
+from tenants.data_version import UNTRACKED_TABLES, bulk_write, data_version, untracked_tables
+from tenants.models import Organization
 
-pytestmark = pytest.mark.django_db
+# No module-wide django_db: the tests using ``committed_acme`` must run outside a test
+# transaction (their commits are real); the others get one through the ``acme`` fixture.
 
 
 def _tenant_tables() -> set[str]:
@@ -73,13 +77,20 @@ def test_untracked_tables_do_not_move_the_version(acme):
 
 
 @pytest.fixture
-def committed_objective(committed, acme):
-    with tenant_context(acme):
+def committed_acme(committed):
+    """acme outside any test transaction (``committed``): commits are real here."""
+    return Organization.objects.get(slug="acme")
+
+
+@pytest.fixture
+def committed_objective(committed_acme):
+    with tenant_context(committed_acme):
         objective = Objective.objects.order_by("pk").first()
         title = objective.title
     yield objective
-    with tenant_context(acme):
+    with tenant_context(committed_acme):
         Objective.objects.filter(pk=objective.pk).update(title=title)
+    connection.set_schema_to_public()
 
 
 def _sequence() -> int:
@@ -88,8 +99,8 @@ def _sequence() -> int:
         return cursor.fetchone()[0]
 
 
-def test_a_commit_moves_the_version_once_and_a_rollback_not_at_all(acme, committed_objective):
-    with schema_context(acme.schema_name):
+def test_a_commit_moves_the_version_once_and_a_rollback_not_at_all(committed_acme, committed_objective):
+    with schema_context(committed_acme.schema_name):
         before = data_version()
         with transaction.atomic():
             Objective.objects.filter(pk=committed_objective.pk).update(title="Never seen")
@@ -99,9 +110,7 @@ def test_a_commit_moves_the_version_once_and_a_rollback_not_at_all(acme, committ
         sequence = _sequence()
         with transaction.atomic():
             # One bulk statement over many rows, another table, and raw SQL: one new version.
-            KeyResult.objects.filter(objective__cycle=committed_objective.cycle_id).update(
-                updated_at=timezone.now()
-            )
+            KeyResult.objects.filter(objective__cycle=committed_objective.cycle_id).update(title=F("title"))
             Objective.objects.filter(pk=committed_objective.pk).update(title="Committed")
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -112,8 +121,9 @@ def test_a_commit_moves_the_version_once_and_a_rollback_not_at_all(acme, committ
         assert _sequence() == sequence + 1  # once for the transaction, never per row
 
 
-def test_a_change_committed_by_another_connection_is_seen_once_committed(acme, committed_objective):
+def test_a_change_committed_by_another_connection_is_seen_once_committed(committed_acme, committed_objective):
     # What a web process sees when a worker (another connection) recalculates scores.
+    acme = committed_acme
     with schema_context(acme.schema_name):
         before = data_version()
         other = connections.create_connection("default")
@@ -129,3 +139,34 @@ def test_a_change_committed_by_another_connection_is_seen_once_committed(acme, c
         finally:
             other.close()
         assert data_version() != before
+
+
+def test_bulk_write_queues_no_row_events_and_moves_the_version_once_at_its_end(acme):
+    with tenant_context(acme):
+        before = data_version()
+        with transaction.atomic():
+            with bulk_write():
+                KeyResult.objects.update(updated_at=timezone.now())
+                # Nothing queued for these rows: flushing the pending triggers moves nothing.
+                assert data_version() == before
+            after = data_version()
+        assert after != before
+
+
+def test_the_bulk_recalculation_moves_the_version(acme):
+    with tenant_context(acme):
+        before = data_version()
+        KeyResult.objects.update(progress=-1)  # every row must be rewritten
+        with_stale_rows = data_version()
+        recalculate_all()
+        assert data_version() not in (before, with_stale_rows)
+        assert not KeyResult.objects.filter(progress=-1).exists()
+
+
+def test_bulk_write_needs_a_transaction(committed_acme):
+    with (
+        schema_context(committed_acme.schema_name),
+        pytest.raises(RuntimeError, match="needs a transaction"),
+        bulk_write(),
+    ):
+        pass
