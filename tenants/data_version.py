@@ -9,8 +9,9 @@ sets the schema's row in ``public.tenants_dataversion`` to the next value of a s
 per transaction and schema. The new version is therefore visible exactly when the data is:
 a reader that sees it also sees the rows it stands for. The row is locked only while the
 transaction commits, so concurrent writers in one organisation barely wait for each other.
-A sequence, not a counter: a rolled-back transaction or a restored backup never brings back a
-number that was already used for other data."""
+A sequence, not a counter: a rolled-back transaction, or an organisation restored from its
+archive, never brings back a number that was already used for other data (restoring the
+whole database restores the sequence too: flush the cache then, docs/backup.md)."""
 
 from __future__ import annotations
 
