@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, connections
 
 TRIGGER = "okr_data_changed"
 # The triggers' condition: off inside ``bulk_write``.
@@ -62,6 +62,8 @@ END
 $$;
 CREATE OR REPLACE FUNCTION public.okr_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- okr_data_bump's first check, repeated here: after the first row of a transaction, each
+    -- further row costs this test only, not a second function call.
     IF position(',' || TG_TABLE_SCHEMA || ','
                 IN coalesce(current_setting('okr.data_changed', true), '')) = 0 THEN
         PERFORM public.okr_data_bump(TG_TABLE_SCHEMA);
@@ -122,7 +124,7 @@ def bulk_write():
             cursor.execute("SELECT public.okr_data_bump(%s)", [connection.schema_name])
 
 
-def untracked_tables(schema_name: str, conn=connection) -> list[str]:
+def tables_without_trigger(schema_name: str, conn=connection) -> list[str]:
     """Tables of ``schema_name`` that lack the trigger but should have it (a test holds this
     to empty for the template and a new organisation)."""
     with conn.cursor() as cursor:
@@ -145,7 +147,7 @@ def install_triggers(conn=connection) -> int:
     schema = conn.schema_name
     if schema == "public":
         return 0
-    missing = untracked_tables(schema, conn)
+    missing = tables_without_trigger(schema, conn)
     with conn.cursor() as cursor:
         for table in missing:
             qualified = f"{conn.ops.quote_name(schema)}.{conn.ops.quote_name(table)}"
@@ -162,8 +164,19 @@ def install_triggers(conn=connection) -> int:
     return len(missing)
 
 
+def remove_triggers(conn=connection) -> None:
+    """Take the triggers off every table of ``conn``'s current schema (undoing ``okrs.0006``)."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname IN (%s, %s)",
+            [conn.schema_name, TRIGGER, TRUNCATE_TRIGGER],
+        )
+        for table, trigger in cursor.fetchall():
+            qualified = f"{conn.ops.quote_name(conn.schema_name)}.{conn.ops.quote_name(table)}"
+            cursor.execute(f"DROP TRIGGER {conn.ops.quote_name(trigger)} ON {qualified}")
+
+
 def install_after_migrate(sender, using: str = "default", **kwargs) -> None:
     """post_migrate: tables a migration added in an organisation's schema get the triggers."""
-    from django.db import connections
-
     install_triggers(connections[using])

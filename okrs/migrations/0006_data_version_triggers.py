@@ -3,7 +3,7 @@ Tables added later get the triggers after their migration (``tenants.data_versio
 
 from django.db import migrations
 
-from tenants.data_version import TRIGGER, TRUNCATE_TRIGGER, install_triggers
+from tenants.data_version import install_triggers, remove_triggers
 
 
 def install(apps, schema_editor):
@@ -11,15 +11,7 @@ def install(apps, schema_editor):
 
 
 def remove(apps, schema_editor):
-    conn = schema_editor.connection
-    with conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname IN (%s, %s)",
-            [conn.schema_name, TRIGGER, TRUNCATE_TRIGGER],
-        )
-        for table, trigger in cursor.fetchall():
-            cursor.execute(f"DROP TRIGGER {conn.ops.quote_name(trigger)} ON {conn.ops.quote_name(table)}")
+    remove_triggers(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

@@ -17,7 +17,14 @@ from django_tenants.utils import schema_context, tenant_context
 from accounts.models import InboxItem, User
 from okrs.models import KeyResult, Objective
 from okrs.recalculation import recalculate_all
-from tenants.data_version import UNTRACKED_TABLES, bulk_write, data_version, untracked_tables
+from tenants.data_version import (
+    UNTRACKED_TABLES,
+    bulk_write,
+    data_version,
+    install_triggers,
+    remove_triggers,
+    tables_without_trigger,
+)
 from tenants.models import Organization
 
 # No module-wide django_db: the tests using ``committed_acme`` must run outside a test
@@ -39,7 +46,7 @@ def test_every_table_of_an_organisation_carries_the_trigger_in_every_kind_of_sch
         cursor.execute("SELECT schema_name FROM tenants_spareschema")
         spares = [name for (name,) in cursor.fetchall()]
     for schema in ["tenant_template", acme.schema_name, "globex", *spares]:
-        assert untracked_tables(schema) == [], schema
+        assert tables_without_trigger(schema) == [], schema
     # The untracked list names real tables only (a renamed table would silently get tracked
     # while its old name stays here), and every model's table is covered.
     assert _tenant_tables() | {"django_migrations"} >= UNTRACKED_TABLES
@@ -170,3 +177,13 @@ def test_bulk_write_needs_a_transaction(committed_acme):
         bulk_write(),
     ):
         pass
+
+
+def test_triggers_come_off_and_back_on_every_tracked_table(acme):
+    # What migrating okrs.0006 backwards and forwards does (DDL, rolled back with the test).
+    with tenant_context(acme):
+        tracked = len(_tenant_tables() - UNTRACKED_TABLES)
+        remove_triggers()
+        assert len(tables_without_trigger(acme.schema_name)) == tracked
+        assert install_triggers() == tracked
+        assert tables_without_trigger(acme.schema_name) == []
