@@ -12,24 +12,37 @@ A cached entry is keyed by everything the rendered text depends on:
 
 What moves with the clock alone ("last checked in 3 days ago", "check-in due" crossing its
 threshold, the date a cycle starts) is at most ``PAGE_CACHE_SECONDS`` (60 s by default) old.
-Only fragments are cached, never a whole page: the page around them (CSRF token, CSP nonce,
-messages, the inbox count) is rendered for each request, and a fragment holding a CSRF token
-or a nonce is refused. If the cache (Redis) is down, the page is rendered as if nothing was
-cached."""
+
+Two levels:
+- ``cached_fragment``: the costly content of a page. A fragment holding a CSRF token or a nonce
+  is refused.
+- ``cached_page``: the whole page around such a fragment, keyed also by what the header shows
+  from outside the organisation's data (the unread inbox count and logo, which the data version
+  does not follow, and the organisation's name). It is stored with a random placeholder where
+  the CSRF token was, and served with this request's token put in its place. A request that
+  has messages to show, and a page with a CSP nonce, are never served from or kept in it.
+
+If the cache (Redis) is down, the page is rendered as if nothing was cached."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.context_processors import request_header_state
 from tenants.data_version import data_version
 
 logger = logging.getLogger(__name__)
@@ -38,9 +51,9 @@ logger = logging.getLogger(__name__)
 PER_REQUEST_MARKERS = ("csrfmiddlewaretoken", "nonce=")
 
 
-def fragment_key(request, name: str, vary: tuple[str, ...] = ()) -> str:
+def fragment_key(request, name: str, vary: tuple[str, ...] = (), version: int | None = None) -> str:
     """The cache key of text ``name`` of this request's answer (see the module); ``vary``:
-    anything else it depends on."""
+    anything else it depends on; ``version``: the data version, if already read."""
     address = "\n".join((request.build_absolute_uri(), *vary))
     path = hashlib.sha256(address.encode()).hexdigest()[:32]
     organization_zone = getattr(connection.tenant, "timezone", "") or ""
@@ -48,7 +61,7 @@ def fragment_key(request, name: str, vary: tuple[str, ...] = ()) -> str:
         (
             "fragment",
             name,
-            str(data_version()),
+            str(version or getattr(request, "_page_data_version", None) or data_version()),
             str(request.user.pk),
             translation.get_language() or "",
             timezone.get_current_timezone_name(),
@@ -58,25 +71,42 @@ def fragment_key(request, name: str, vary: tuple[str, ...] = ()) -> str:
     )
 
 
+def _caching(request) -> bool:
+    return bool(
+        settings.PAGE_CACHE_SECONDS and connection.schema_name != "public" and request.user.is_authenticated
+    )
+
+
+def _cache_get(key: str):
+    """The entry, None on a miss; raises nothing: Redis down is logged and counts as a miss
+    that is not to be stored (``False``)."""
+    try:
+        return cache.get(key)
+    except Exception as error:  # redis-py's ConnectionError/TimeoutError: render as if uncached
+        logger.warning("Page cache unavailable (%s: %s)", type(error).__name__, error)
+        return False
+
+
+def _cache_set(key: str, value) -> None:
+    try:
+        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+    except Exception as error:
+        logger.warning("Page cache unavailable (%s: %s)", type(error).__name__, error)
+
+
 def cached_text(request, name: str, render: Callable[[], str], vary: tuple[str, ...] = ()) -> str:
     """Text ``name`` of this request's answer: from the cache, or ``render()`` (then kept for
     ``PAGE_CACHE_SECONDS``; 0 turns caching off)."""
-    seconds = settings.PAGE_CACHE_SECONDS
-    if not seconds or connection.schema_name == "public" or not request.user.is_authenticated:
+    if not _caching(request):
         return render()
     key = fragment_key(request, name, vary)
-    try:
-        text = cache.get(key)
-    except Exception as error:  # redis-py's ConnectionError/TimeoutError: render as if uncached
-        logger.warning("Page cache unavailable (%s: %s)", type(error).__name__, error)
+    text = _cache_get(key)
+    if text is False:
         return render()
     if text is None:
         text = str(render())
         if not any(marker in text for marker in PER_REQUEST_MARKERS):
-            try:
-                cache.set(key, text, seconds)
-            except Exception as error:
-                logger.warning("Page cache unavailable (%s: %s)", type(error).__name__, error)
+            _cache_set(key, text)
     return text
 
 
@@ -90,3 +120,30 @@ def cached_fragment(request, name: str, template_name: str, context: Callable[[]
 
     # The template's own output (escaped by it), as rendered or as cached from that render.
     return mark_safe(cached_text(request, name, render))  # noqa: S308
+
+
+def cached_page(request, name: str, template_name: str, context: Callable[[], dict]) -> HttpResponse:
+    """The whole page ``template_name`` (extending base.html) with ``context()`` (only called on
+    a miss): from the cache with this request's CSRF token put in, or rendered and kept."""
+    if not _caching(request) or len(get_messages(request)):
+        return render(request, template_name, context())
+    unread, logo_sha256, _ = request_header_state(request)
+    vary = (f"inbox={unread}", f"logo={logo_sha256}", f"organization={connection.tenant.name}")
+    version = data_version()
+    key = fragment_key(request, f"page-{name}", vary, version)
+    entry = _cache_get(key)
+    token = get_token(request)  # this request's (masked) token; the CSRF cookie is set as usual
+    if entry:
+        placeholder, html = entry
+        return HttpResponse(html.replace(placeholder, token))
+    # The fragments inside are keyed by the version this key was (a GET writes nothing in between).
+    request._page_data_version = version
+    try:
+        response = render(request, template_name, {**context(), "csrf_token": token})
+    finally:
+        del request._page_data_version
+    html = response.content.decode()
+    if entry is None and "nonce=" not in html:
+        placeholder = secrets.token_urlsafe(24)
+        _cache_set(key, (placeholder, html.replace(token, placeholder)))
+    return response

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -23,7 +22,7 @@ from okrs.models import Cycle, Objective, Status
 from okrs.selectors.cycles import cycles_for_picker, default_cycle
 from okrs.selectors.explorer import ExplorerFilters, explorer_tree
 from okrs.selectors.teams import indented_teams, team_subtree_ids, teams_for_picker
-from tenants.page_cache import cached_fragment
+from tenants.page_cache import cached_fragment, cached_page
 
 COMPANY, TEAM, PERSON = "company", "team", "person"
 
@@ -83,10 +82,16 @@ def explorer(request):
             request, "explorer-body", "okrs/explorer_body.html", lambda: explorer_context(request)
         )
         return HttpResponse(body)
-    content = cached_fragment(
-        request, "explorer", "okrs/explorer_content.html", lambda: explorer_context(request)
+    return cached_page(
+        request,
+        "explorer",
+        "okrs/explorer.html",
+        lambda: {
+            "content": cached_fragment(
+                request, "explorer", "okrs/explorer_content.html", lambda: explorer_context(request)
+            )
+        },
     )
-    return render(request, "okrs/explorer.html", {"content": content})
 
 
 def explorer_context(request) -> dict:

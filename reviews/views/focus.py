@@ -6,7 +6,6 @@ the app allowed to import from okrs (never the other way round)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.permissions import can_write
@@ -19,17 +18,23 @@ from okrs.selectors.focus import (
     my_objectives,
 )
 from reviews.selectors import peer_feedback_to_give, reviews_to_calibrate, self_reviews_due
-from tenants.page_cache import cached_fragment
+from tenants.page_cache import cached_fragment, cached_page
 
 
 @login_required
 def home(request):
     """The page around "My focus" is rendered for each request; what it shows is cached until
     the organisation's data changes (``tenants.page_cache``)."""
-    content = cached_fragment(
-        request, "focus", "reviews/focus_content.html", lambda: focus_context(request.user)
+    return cached_page(
+        request,
+        "focus",
+        "reviews/focus.html",
+        lambda: {
+            "content": cached_fragment(
+                request, "focus", "reviews/focus_content.html", lambda: focus_context(request.user)
+            )
+        },
     )
-    return render(request, "reviews/focus.html", {"content": content})
 
 
 def focus_context(user) -> dict:

@@ -1,8 +1,10 @@
 """The page cache (tenants/page_cache.py, ADR 0011), turned on here (the rest of the suite runs
 without it): a repeat request is answered from the cache with fewer queries and the same text;
 any change — through a service, the API, a bulk update — shows on the next request; each person,
-language and address has its own entry; a fragment holding a CSRF token is never kept; and
-with Redis down the page is rendered as if nothing was cached."""
+language and address has its own entry; a fragment holding a CSRF token is never kept; a whole
+page is served with this request's own CSRF token, follows the inbox badge and the
+organisation's name, and never swallows a message; and with Redis down the page is rendered as
+if nothing was cached."""
 
 from __future__ import annotations
 
@@ -10,15 +12,17 @@ import logging
 
 import pytest
 from django.core.cache import cache
-from django.test import RequestFactory
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client, RequestFactory
 from django.test.utils import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from accounts.models import User
+from accounts.models import InboxItem, User
 from okrs.models import KeyResult, Objective
 from okrs.selectors.cycles import default_cycle
 from okrs.services.objectives import objective_create
+from tenants.models import Organization
 from tenants.page_cache import cached_text
 from tests.api_helpers import count_queries, token_api
 from tests.web import get_counting, htmx, sign_in
@@ -208,3 +212,63 @@ def test_a_cached_api_page_is_the_page_rendered_without_the_cache(acme, settings
     # The browsable API (HTML) is never cached; an indented JSON is its own entry.
     indented = client.get(url, HTTP_ACCEPT="application/json; indent=2")
     assert indented.content.startswith(b"{\n  ")
+
+
+def _csrf_tokens(html: str) -> list[str]:
+    """The masked CSRF tokens of a page: the HTMX header and each form's hidden field."""
+    header = html.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
+    fields = [part.split('"', 1)[0] for part in html.split('name="csrfmiddlewaretoken" value="')[1:]]
+    return [header, *fields]
+
+
+def test_a_whole_page_hit_renders_no_template_and_carries_this_sessions_csrf_token(acme):
+    # Two sessions of one person: the second is answered from the page the first filled, with
+    # its own token, which its next POST is accepted with (CSRF checks on, as in production).
+    first, second = (Client(HTTP_HOST="acme.localhost", enforce_csrf_checks=True) for _ in range(2))
+    sign_in(first, acme, "sre@acme.example")
+    sign_in(second, acme, "sre@acme.example")
+    filled = first.get("/")
+    assert filled.templates  # rendered
+    hit = second.get("/")
+    assert hit.status_code == 200
+    assert hit.templates == []  # nothing rendered: the whole page came from the cache
+    secret = second.cookies["csrftoken"].value
+    assert secret != first.cookies["csrftoken"].value
+    tokens = _csrf_tokens(hit.content.decode())
+    assert len(tokens) == 3
+    assert {_unmask_cipher_token(token) for token in tokens} == {secret}
+    assert _body(hit) == _body(filled)
+
+    switched = second.post(
+        "/i18n/setlang/", {"language": "en", "next": "/", "csrfmiddlewaretoken": tokens[2]}
+    )
+    assert switched.status_code == 302
+
+
+def test_a_new_inbox_item_and_a_renamed_organisation_show_on_a_cached_page(acme, acme_client):
+    user = sign_in(acme_client, acme, "sre@acme.example")
+    with tenant_context(acme):
+        InboxItem.objects.filter(user=user).update(read_at=timezone.now())
+    acme_client.get("/")
+    assert 'data-testid="inbox-unread"' not in acme_client.get("/").content.decode()
+
+    with tenant_context(acme):  # the inbox is not part of the organisation's data version
+        InboxItem.objects.create(user=user, kind="reminder", title="Check in, please")
+    badge = acme_client.get("/").content.decode()
+    assert 'data-testid="inbox-unread">1<' in badge
+
+    Organization.objects.filter(pk=acme.pk).update(name="Acme Renamed")  # a public-schema row
+    assert 'data-testid="org-name">Acme Renamed<' in acme_client.get("/").content.decode()
+
+
+def test_a_message_is_shown_once_and_never_kept_in_a_cached_page(acme, acme_client):
+    user = sign_in(acme_client, acme, "sre@acme.example")
+    with tenant_context(acme):
+        InboxItem.objects.create(user=user, kind="reminder", title="Check in, please")
+    acme_client.get("/")
+    acme_client.get("/")  # the page is in the cache now
+    acme_client.post("/inbox/read-all/")
+    shown = acme_client.get("/").content.decode()
+    assert "All notifications are marked read." in shown
+    assert "All notifications are marked read." not in acme_client.get("/").content.decode()
+    assert "All notifications are marked read." not in acme_client.get("/").content.decode()
