@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -315,18 +316,32 @@ def webhook_emit_many(
 ) -> list[WebhookDelivery]:
     """Emit ``event`` once per payload: one delivery per active endpoint subscribed to
     it (all with the event's id), sent after commit. One query when nobody listens."""
-    if event not in EVENTS:
-        raise ValueError(f"unknown webhook event {event!r}")
-    if not payloads:
+    return webhook_emit_events([(event, payload) for payload in payloads], now=now)
+
+
+def webhook_emit_events(
+    events: list[tuple[str, dict]], *, now: datetime | None = None
+) -> list[WebhookDelivery]:
+    """Emit each (event, payload) in order: one delivery per active endpoint subscribed to its
+    event (all with the event's id), sent after commit. One query for the subscribers of all
+    of them, so a change that raises several events asks once."""
+    names = {event for event, _ in events}
+    if unknown := names - set(EVENTS):
+        raise ValueError(f"unknown webhook event {sorted(unknown)[0]!r}")
+    if not events:
         return []
-    endpoint_ids = list(
-        WebhookEndpoint.objects.filter(is_active=True, events__contains=[event]).values_list("pk", flat=True)
-    )
-    if not endpoint_ids:
+    listening = Q()
+    for name in sorted(names):
+        listening |= Q(events__contains=[name])
+    endpoints = list(WebhookEndpoint.objects.filter(listening, is_active=True).values_list("pk", "events"))
+    if not endpoints:
         return []
     now = now or timezone.now()
     deliveries = []
-    for payload in payloads:
+    for event, payload in events:
+        endpoint_ids = [pk for pk, subscribed in endpoints if event in subscribed]
+        if not endpoint_ids:
+            continue
         event_id, data = uuid.uuid4(), _json_safe(payload)
         deliveries += [
             WebhookDelivery(

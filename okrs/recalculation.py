@@ -75,10 +75,20 @@ def _status_payload(row: tuple) -> dict:
 # --- incremental -------------------------------------------------------------------
 
 
-def refresh_key_result(key_result: KeyResult, clock: Clock) -> list[tuple[datetime, float]]:
+def refresh_key_result(
+    key_result: KeyResult,
+    clock: Clock,
+    *,
+    objective_locked: bool = False,
+    events: list[tuple[str, dict]] | None = None,
+) -> list[tuple[datetime, float]]:
     """Recompute one KR from its effective check-ins, then its objective chain.
     ``key_result`` must have ``objective.cycle`` loaded; its cached fields are updated
-    in place too. Returns the effective check-ins as (time, value), oldest first."""
+    in place too. Returns the effective check-ins as (time, value), oldest first.
+
+    ``objective_locked``: the caller holds the objective's row lock already (see
+    ``refresh_objective_chain``). ``events``: webhook events are added to it for the caller
+    to emit together with its own, instead of being emitted here."""
     points = list(
         CheckIn.objects.filter(key_result_id=key_result.pk, correction__isnull=True)
         .order_by("effective_at", "id")
@@ -117,8 +127,12 @@ def refresh_key_result(key_result: KeyResult, clock: Clock) -> list[tuple[dateti
         setattr(key_result, field, value)
     if status != previous_status:
         row = (key_result.pk, key_result.objective_id, key_result.title, status, previous_status, progress)
-        webhook_emit(STATUS_CHANGED, _status_payload(row))
-    refresh_objective_chain(key_result.objective_id, clock)
+        if events is None:
+            webhook_emit(STATUS_CHANGED, _status_payload(row))
+        else:
+            events.append((STATUS_CHANGED, _status_payload(row)))
+    locked = (key_result.objective_id, cycle.start_date, cycle.end_date) if objective_locked else None
+    refresh_objective_chain(key_result.objective_id, clock, locked=locked)
     return [(at, value) for at, value, _ in points]
 
 
@@ -155,13 +169,19 @@ _ITEMS_SQL = """
 """
 
 
-def refresh_objective_chain(objective_id: int, clock: Clock) -> None:
+def refresh_objective_chain(objective_id: int, clock: Clock, *, locked: tuple | None = None) -> None:
     """Recompute an objective and, if aligned children count, every objective above
     it. The chain's rows are locked child-first, so concurrent check-ins on sibling
-    KRs serialise instead of overwriting each other's roll-up."""
+    KRs serialise instead of overwriting each other's roll-up.
+
+    ``locked``: (id, cycle start, cycle end) of the objective when the caller has locked its
+    row already; with aligned children not counted, it is the whole chain (no query)."""
     with connection.cursor() as cursor:
-        cursor.execute(_CHAIN_SQL, {"objective": objective_id, "rollup": clock.rollup_children})
-        chain = cursor.fetchall()
+        if locked is not None and not clock.rollup_children:
+            chain = [locked]
+        else:
+            cursor.execute(_CHAIN_SQL, {"objective": objective_id, "rollup": clock.rollup_children})
+            chain = cursor.fetchall()
         for oid, start_date, end_date in chain:
             cursor.execute(_ITEMS_SQL, {"objective": oid, "rollup": clock.rollup_children})
             items = cursor.fetchall()

@@ -8,10 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.webhooks import webhook_emit
+from accounts.webhooks import webhook_emit_events
 from okrs import escalations, permissions, scoring
 from okrs.models import CheckIn, Cycle, KeyResult, Objective
 from okrs.recalculation import Clock, refresh_key_result
+from okrs.selectors import okr_settings
 from okrs.services.common import raise_if, require
 
 
@@ -36,11 +37,13 @@ def check_in_record(
     check-in's place in the history; nothing is ever edited or deleted.
     ``recorded_at`` is for imports and demo data only (defaults to now).
     """
-    # Lock the KR: concurrent check-ins on it are applied one after the other.
+    settings = okr_settings()
+    # Lock the KR: concurrent check-ins on it are applied one after the other. When aligned
+    # children do not count, the objective is the whole roll-up chain: lock it in the same
+    # statement (KR first, then objective, as the chain would), for the roll-up below.
+    locks = ("self",) if settings.rollup_aligned_children else ("self", "objective")
     key_result = (
-        KeyResult.objects.select_for_update(of=("self",))
-        .select_related("objective__cycle")
-        .get(pk=key_result.pk)
+        KeyResult.objects.select_for_update(of=locks).select_related("objective__cycle").get(pk=key_result.pk)
     )
     require(permissions.can_check_in(actor, key_result), _("Only the key result's owner can check in on it."))
     objective = key_result.objective
@@ -76,10 +79,11 @@ def check_in_record(
     )
     check_in._history_user = actor
     check_in.save()
-    clock = Clock.current(now)
-    points = refresh_key_result(key_result, clock)
+    clock = Clock.current(now, settings)
+    events: list[tuple[str, dict]] = []
+    points = refresh_key_result(key_result, clock, objective_locked=not clock.rollup_children, events=events)
     escalations.evaluate(key_result, points, clock, clock.escalation_threshold)
-    webhook_emit("check_in.created", {
+    events.append(("check_in.created", {
         "check_in": {
             "id": check_in.pk, "value": check_in.value, "confidence": check_in.confidence,
             "effective_at": check_in.effective_at, "created_at": check_in.created_at,
@@ -89,5 +93,6 @@ def check_in_record(
             "id": key_result.pk, "title": key_result.title, "objective_id": key_result.objective_id,
             "current": key_result.current, "progress": key_result.progress, "status": key_result.status,
         },
-    })  # fmt: skip
+    }))  # fmt: skip
+    webhook_emit_events(events)
     return check_in
