@@ -15,6 +15,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import webhooks, webhooks_delivery
@@ -24,6 +25,7 @@ from accounts.webhooks import (
     EVENTS,
     check_target,
     webhook_emit,
+    webhook_emit_events,
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_rotate_secret,
@@ -525,6 +527,32 @@ def test_a_check_in_emits_check_in_created_and_the_status_change_after_commit(
     assert "what_moved" not in payload["check_in"]  # no free text in payloads
     assert [m["kwargs"]["delivery_id"] for m in sent] == [d.pk for d in created]
     assert {m["headers"]["_schema_name"] for m in sent} == {"acme"}
+
+
+def test_several_events_ask_for_their_subscribers_once_and_reach_only_them(people, sent):
+    created = webhook_endpoint_create(actor=people.ceo, url=HOOK, events=["check_in.created"]).endpoint
+    changed = webhook_endpoint_create(
+        actor=people.ceo, url=HOOK + "2", events=["key_result.status_changed", "escalation.opened"]
+    ).endpoint
+    webhook_endpoint_create(actor=people.ceo, url=HOOK + "3", events=["review.submitted"])
+    with CaptureQueriesContext(connection) as queries:
+        emitted = webhook_emit_events(
+            [
+                ("key_result.status_changed", {"n": 1}),
+                ("check_in.created", {"n": 2}),
+                ("check_in.created", {"n": 3}),
+            ]
+        )
+    subscriber_reads = [q for q in queries.captured_queries if "accounts_webhookendpoint" in q["sql"]]
+    assert len(subscriber_reads) == 1
+    assert [(d.endpoint_id, d.event, d.payload) for d in emitted] == [
+        (changed.pk, "key_result.status_changed", {"n": 1}),
+        (created.pk, "check_in.created", {"n": 2}),
+        (created.pk, "check_in.created", {"n": 3}),
+    ]
+    assert len({d.event_id for d in emitted}) == 3
+    with pytest.raises(ValueError, match="unknown webhook event"):
+        webhook_emit_events([("check_in.created", {}), ("no.such_event", {})])
 
 
 def test_escalations_emit_opened_and_resolved(people, runbooks, endpoint, sent):
