@@ -11,51 +11,70 @@ import time
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
 from okrs import scoring
 from okrs.models import CheckIn, KeyResult, Objective, OkrSettings
-from okrs.recalculation import recalculate_all
+from okrs.selectors import okr_settings
+from okrs.selectors.cycles import default_cycle
 from okrs.services.check_ins import check_in_record
+from okrs.services.objectives import key_result_create, objective_create
 from tenants.models import Organization
 from tests.workers import committed  # noqa: F401 - the fixture
 
-MARK = "concurrency test"
+MARK = "Concurrency test"
 HOLD_SECONDS = 0.6
 
 
 @pytest.fixture
 def siblings(committed):  # noqa: F811 - the fixture
-    """Two key results of one open objective in acme, and an org admin; the check-ins made
-    here are removed and the scores recalculated afterwards."""
+    """A throwaway objective of acme's current cycle with two key results, and an org admin.
+    Everything made here (rows and their audit history) is removed afterwards, and the
+    organisation's roll-up setting put back: later tests see acme as seeded."""
     acme = Organization.objects.get(slug="acme")
     with schema_context(acme.schema_name):
         admin = User.objects.filter(role=User.Role.ORG_ADMIN, is_active=True).order_by("pk").first()
-        objective = next(
-            o
-            for o in Objective.objects.filter(state=Objective.State.ACTIVE).order_by("pk")
-            if o.key_results.filter(kind=KeyResult.Kind.INCREASE).count() >= 2
-        )
-        pair = list(objective.key_results.filter(kind=KeyResult.Kind.INCREASE).order_by("pk")[:2])
-        rollup = OkrSettings.objects.get().rollup_aligned_children
+        saved = OkrSettings.objects.filter(pk=1).first()  # None: the defaults, never saved
+        objective = objective_create(
+            actor=admin, owner=admin, cycle=default_cycle(timezone.localdate()), title=MARK,
+            state=Objective.State.ACTIVE,
+        )  # fmt: skip
+        pair = [
+            key_result_create(
+                actor=admin,
+                objective=objective,
+                title=f"{MARK} {n}",
+                kind=KeyResult.Kind.INCREASE,
+                start=0,
+                target=100,
+                owner=admin,
+            )
+            for n in (1, 2)
+        ]
     yield acme, admin, objective, pair
     with schema_context(acme.schema_name):
-        OkrSettings.objects.update(rollup_aligned_children=rollup)
-        CheckIn.objects.filter(what_moved=MARK).delete()
-        recalculate_all()
+        if saved is None:
+            OkrSettings.objects.filter(pk=1).delete()
+        else:
+            saved.save()
+        kr_ids = [kr.pk for kr in pair]
+        check_in_ids = list(CheckIn.objects.filter(key_result_id__in=kr_ids).values_list("pk", flat=True))
+        Objective.objects.filter(pk=objective.pk).delete()  # its KRs and their check-ins with it
+        CheckIn.history.filter(id__in=check_in_ids).delete()
+        KeyResult.history.filter(id__in=kr_ids).delete()
+        Objective.history.filter(id=objective.pk).delete()
     connection.set_schema_to_public()
-
-
-def _value(key_result: KeyResult, share: float) -> float:
-    return key_result.start + (key_result.target - key_result.start) * share
 
 
 @pytest.mark.parametrize("rollup", [False, True], ids=["objective locked with the KR", "chain query"])
 def test_sibling_check_ins_wait_for_each_other_and_lose_no_roll_up(siblings, rollup):
     acme, admin, objective, (first_kr, second_kr) = siblings
     with schema_context(acme.schema_name):
-        OkrSettings.objects.update(rollup_aligned_children=rollup)
+        settings = okr_settings()
+        settings.rollup_aligned_children = rollup
+        settings.save()
     first_done, waited, errors = threading.Event(), [], []
 
     def first():
@@ -64,7 +83,7 @@ def test_sibling_check_ins_wait_for_each_other_and_lose_no_roll_up(siblings, rol
                 check_in_record(
                     key_result=first_kr,
                     actor=admin,
-                    value=_value(first_kr, 0.9),
+                    value=90,
                     confidence=8,
                     what_moved=MARK,
                 )
@@ -84,7 +103,7 @@ def test_sibling_check_ins_wait_for_each_other_and_lose_no_roll_up(siblings, rol
                 check_in_record(
                     key_result=second_kr,
                     actor=admin,
-                    value=_value(second_kr, 0.3),
+                    value=80,
                     confidence=6,
                     what_moved=MARK,
                 )
@@ -108,12 +127,8 @@ def test_sibling_check_ins_wait_for_each_other_and_lose_no_roll_up(siblings, rol
         rows = list(objective.key_results.order_by("position", "pk").values_list("pk", "progress", "weight"))
         progress = {pk: p for pk, p, _ in rows}
         assert progress[first_kr.pk] == pytest.approx(0.9)
-        assert progress[second_kr.pk] == pytest.approx(0.3)
+        assert progress[second_kr.pk] == pytest.approx(0.8)
         if not rollup:
-            expected = scoring.weighted_progress((p, w) for _, p, w in rows)
-            assert objective.progress == pytest.approx(expected)
-        else:  # aligned children count too: what the bulk recalculation computes from scratch
-            rolled_up = objective.progress
-            recalculate_all()
-            objective.refresh_from_db()
-            assert rolled_up == pytest.approx(objective.progress)
+            assert objective.progress == pytest.approx(scoring.weighted_progress((p, w) for _, p, w in rows))
+        else:  # the chain is the objective alone (it is aligned to nothing): the same roll-up
+            assert objective.progress == pytest.approx(scoring.weighted_progress((p, w) for _, p, w in rows))
