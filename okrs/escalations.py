@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,37 @@ from okrs.services.common import require
 BEHIND = frozenset({scoring.AT_RISK, scoring.OFF_TRACK})
 ROOT_CAUSE_WITHIN = timedelta(hours=24)
 OPEN_STATES = (Escalation.State.OPEN, Escalation.State.ACKNOWLEDGED)
+
+
+# The KR's effective check-ins (those no correction replaced), oldest first, then the levels of
+# its escalations still open: what a check-in needs after it has locked the KR, in one statement.
+_HISTORY_SQL = f"""
+    SELECT 0, c.effective_at, c.id, c.value, c.confidence
+    FROM {CheckIn._meta.db_table} c
+    WHERE c.key_result_id = %(key_result)s
+      AND NOT EXISTS (SELECT 1 FROM {CheckIn._meta.db_table} r WHERE r.corrects_id = c.id)
+    UNION ALL
+    SELECT 1, NULL, e.id, NULL, e.level
+    FROM {Escalation._meta.db_table} e
+    WHERE e.key_result_id = %(key_result)s AND e.state = ANY(%(open)s)
+    ORDER BY 1, 2, 3
+"""  # noqa: S608 - table names from model metadata
+
+
+def check_in_history(key_result_id: int) -> tuple[list[tuple[datetime, float, int]], set[int]]:
+    """(effective check-ins as (time, value, confidence), oldest first; levels of the open
+    escalations) of a key result, read together. Read after locking the KR, both are current:
+    its check-ins and escalations change only under that lock (the unique open level guards
+    the nightly sweep)."""
+    points, open_levels = [], set()
+    with connection.cursor() as cursor:
+        cursor.execute(_HISTORY_SQL, {"key_result": key_result_id, "open": list(OPEN_STATES)})
+        for part, at, _, value, extra in cursor.fetchall():
+            if part == 0:
+                points.append((at, value, extra))
+            else:
+                open_levels.add(extra)
+    return points, open_levels
 
 
 def behind_streak(key_result: KeyResult, points: Sequence[tuple[datetime, float]], clock: Clock) -> int:
@@ -158,11 +189,19 @@ def _close(
 
 
 def evaluate(
-    key_result: KeyResult, points: Sequence[tuple[datetime, float]], clock: Clock, threshold: int,
-    open_escalations: list[Escalation] | None = None,
+    key_result: KeyResult, points: Sequence[tuple[datetime, float]], clock: Clock, threshold: int, *,
+    open_escalations: list[Escalation] | None = None, open_levels: set[int] | None = None,
 ) -> None:  # fmt: skip
     """Open the escalation levels the KR has reached, or close them all when it is back
-    on track. ``key_result`` must carry its fresh cached status and ``objective.cycle``."""
+    on track. ``key_result`` must carry its fresh cached status and ``objective.cycle``.
+    ``open_escalations`` or, when only their levels were read, ``open_levels``: the KR's open
+    escalations (read here when neither is given)."""
+    if open_escalations is None and open_levels is not None:
+        if key_result.status in BEHIND:
+            _open_reached(key_result, points, clock, threshold, open_levels)
+            return
+        if not open_levels:
+            return
     if open_escalations is None:
         open_escalations = list(Escalation.objects.filter(key_result=key_result, state__in=OPEN_STATES))
     if key_result.status not in BEHIND:
@@ -175,9 +214,15 @@ def evaluate(
                 now=clock.now,
             )  # fmt: skip
         return
+    _open_reached(key_result, points, clock, threshold, {e.level for e in open_escalations})
+
+
+def _open_reached(
+    key_result: KeyResult, points: Sequence[tuple[datetime, float]], clock: Clock, threshold: int,
+    open_levels: set[int],
+) -> None:  # fmt: skip
     streak = behind_streak(key_result, points, clock)
     reached = level_for(streak, threshold)
-    open_levels = {e.level for e in open_escalations}
     for level in range(1, reached + 1):
         if level not in open_levels:
             _open(key_result, level, streak, clock.now)
@@ -207,7 +252,9 @@ def sweep(clock: Clock, threshold: int) -> int:
     ):
         escalations[escalation.key_result_id].append(escalation)
     for key_result in candidates:
-        evaluate(key_result, points[key_result.pk], clock, threshold, escalations[key_result.pk])
+        evaluate(
+            key_result, points[key_result.pk], clock, threshold, open_escalations=escalations[key_result.pk]
+        )
     return len(candidates)
 
 

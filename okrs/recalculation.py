@@ -81,6 +81,7 @@ def refresh_key_result(
     *,
     objective_locked: bool = False,
     events: list[tuple[str, dict]] | None = None,
+    points: list[tuple[datetime, float, int]] | None = None,
 ) -> list[tuple[datetime, float]]:
     """Recompute one KR from its effective check-ins, then its objective chain.
     ``key_result`` must have ``objective.cycle`` loaded; its cached fields are updated
@@ -88,12 +89,14 @@ def refresh_key_result(
 
     ``objective_locked``: the caller holds the objective's row lock already (see
     ``refresh_objective_chain``). ``events``: webhook events are added to it for the caller
-    to emit together with its own, instead of being emitted here."""
-    points = list(
-        CheckIn.objects.filter(key_result_id=key_result.pk, correction__isnull=True)
-        .order_by("effective_at", "id")
-        .values_list("effective_at", "value", "confidence")
-    )
+    to emit together with its own, instead of being emitted here. ``points``: the effective
+    check-ins (time, value, confidence) if the caller has read them already, after locking."""
+    if points is None:
+        points = list(
+            CheckIn.objects.filter(key_result_id=key_result.pk, correction__isnull=True)
+            .order_by("effective_at", "id")
+            .values_list("effective_at", "value", "confidence")
+        )
     cycle = key_result.objective.cycle
     last_at, current, confidence = (
         (points[-1][0], points[-1][1], points[-1][2]) if points else (None, None, None)
@@ -121,7 +124,12 @@ def refresh_key_result(
         "current": current, "confidence": confidence, "last_check_in_at": last_at, "progress": progress,
         "status": status, "forecast": forecast,
     }  # fmt: skip
-    KeyResult.objects.filter(pk=key_result.pk).update(**cached)
+    assignments = ", ".join(f"{field} = %s" for field in cached)  # the ORM's update cost more
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {KeyResult._meta.db_table} SET {assignments} WHERE id = %s",  # noqa: S608 - our names
+            [*cached.values(), key_result.pk],
+        )
     previous_status = key_result.status
     for field, value in cached.items():
         setattr(key_result, field, value)

@@ -81,8 +81,11 @@ def check_in_record(
     check_in.save()
     clock = Clock.current(now, settings)
     events: list[tuple[str, dict]] = []
-    points = refresh_key_result(key_result, clock, objective_locked=not clock.rollup_children, events=events)
-    escalations.evaluate(key_result, points, clock, clock.escalation_threshold)
+    history, open_levels = escalations.check_in_history(key_result.pk)
+    points = refresh_key_result(
+        key_result, clock, objective_locked=not clock.rollup_children, events=events, points=history
+    )
+    escalations.evaluate(key_result, points, clock, clock.escalation_threshold, open_levels=open_levels)
     events.append(("check_in.created", {
         "check_in": {
             "id": check_in.pk, "value": check_in.value, "confidence": check_in.confidence,

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import InboxItem, Notification
-from okrs.escalations import escalation_acknowledge, escalation_resolve, sweep
-from okrs.models import Escalation, Objective, OkrSettings
+from okrs.escalations import check_in_history, escalation_acknowledge, escalation_resolve, sweep
+from okrs.models import CheckIn, Escalation, Objective, OkrSettings
 from okrs.recalculation import Clock
 from okrs.services.check_ins import check_in_record
 from okrs.services.objectives import key_result_create, key_result_update, objective_create
@@ -84,6 +84,30 @@ def test_an_escalation_never_opens_twice_for_the_same_level(people, behind):
     sweep(Clock.current(NOW), threshold=2)
 
     assert Escalation.objects.filter(key_result=behind, level=1).count() == 1
+
+
+def test_a_check_ins_history_read_is_its_effective_check_ins_and_open_levels(people, behind):
+    # What the check-in reads in one statement after locking the KR: a corrected check-in is
+    # replaced by its correction (at the corrected one's time); a resolved escalation is not open.
+    first = check_in(behind, people.sre, 0, days_ago=30)
+    for days_ago in (20, 10):
+        check_in(behind, people.sre, 0, days_ago=days_ago)
+    check_in_record(key_result=behind, actor=people.sre, value=3, confidence=5, corrects=first, now=NOW)
+    assert levels(behind) == [1, 2]
+    Escalation.objects.filter(key_result=behind, level=1).update(state="acknowledged")
+    Escalation.objects.filter(key_result=behind, level=2).update(state="resolved")
+    Escalation.objects.create(key_result=behind, level=3, behind_check_ins=3, opened_at=NOW)
+
+    points, open_levels = check_in_history(behind.pk)
+
+    expected = list(
+        CheckIn.objects.filter(key_result=behind, correction__isnull=True)
+        .order_by("effective_at", "id")
+        .values_list("effective_at", "value", "confidence")
+    )
+    assert points == expected
+    assert [value for _, value, _ in points] == [3.0, 0.0, 0.0]
+    assert open_levels == {1, 3}
 
 
 def test_back_on_track_closes_escalations_with_a_note(people, behind):
