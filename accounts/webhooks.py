@@ -378,4 +378,4 @@ def webhook_emit(event: str, payload: dict, *, now: datetime | None = None) -> l
 def webhook_subscribed(event: str) -> bool:
     """Whether any active endpoint listens to ``event`` (for callers that would need
     extra work to build payloads, e.g. the bulk recalculation)."""
-    return WebhookEndpoint.objects.filter(is_active=True, events__contains=[event]).exists()
+    return bool(_subscribers([event]))
