@@ -47,13 +47,26 @@ from tenants.data_version import data_version
 
 logger = logging.getLogger(__name__)
 
-# Never cached: text that only holds for the request that rendered it.
-PER_REQUEST_MARKERS = ("csrfmiddlewaretoken", "nonce=")
+# Never cached: text that only holds for the request that rendered it (a whole page's CSRF
+# token is put in afresh for each request, see ``cached_page``).
+NONCE_MARKER = "nonce="
+PER_REQUEST_MARKERS = ("csrfmiddlewaretoken", NONCE_MARKER)
 
 
-def fragment_key(request, name: str, vary: tuple[str, ...] = (), version: int | None = None) -> str:
+def _request_data_version(request) -> int:
+    """The data version, read once per GET/HEAD request (they write nothing, so the page and
+    the fragments inside it are keyed alike); read afresh otherwise."""
+    if request.method not in ("GET", "HEAD"):
+        return data_version()
+    version = getattr(request, "_data_version", None)
+    if version is None:
+        version = request._data_version = data_version()
+    return version
+
+
+def fragment_key(request, name: str, vary: tuple[str, ...] = ()) -> str:
     """The cache key of text ``name`` of this request's answer (see the module); ``vary``:
-    anything else it depends on; ``version``: the data version, if already read."""
+    anything else it depends on."""
     address = "\n".join((request.build_absolute_uri(), *vary))
     path = hashlib.sha256(address.encode()).hexdigest()[:32]
     organization_zone = getattr(connection.tenant, "timezone", "") or ""
@@ -61,7 +74,7 @@ def fragment_key(request, name: str, vary: tuple[str, ...] = (), version: int | 
         (
             "fragment",
             name,
-            str(version or getattr(request, "_page_data_version", None) or data_version()),
+            str(_request_data_version(request)),
             str(request.user.pk),
             translation.get_language() or "",
             timezone.get_current_timezone_name(),
@@ -122,28 +135,30 @@ def cached_fragment(request, name: str, template_name: str, context: Callable[[]
     return mark_safe(cached_text(request, name, render))  # noqa: S308
 
 
-def cached_page(request, name: str, template_name: str, context: Callable[[], dict]) -> HttpResponse:
-    """The whole page ``template_name`` (extending base.html) with ``context()`` (only called on
-    a miss): from the cache with this request's CSRF token put in, or rendered and kept."""
+def cached_page(
+    request, name: str, template_name: str, content_template: str, context: Callable[[], dict]
+) -> HttpResponse:
+    """The whole page ``template_name`` (extending base.html, showing ``content``): from the
+    cache with this request's CSRF token put in, or rendered and kept. Its ``content`` is the
+    fragment ``name`` (``content_template`` with ``context()``, only called on a miss), cached
+    on its own too: a new inbox item re-renders the page around it, not the content."""
+
+    def page_context() -> dict:
+        return {"content": cached_fragment(request, name, content_template, context)}
+
     if not _caching(request) or len(get_messages(request)):
-        return render(request, template_name, context())
+        return render(request, template_name, page_context())
     unread, logo_sha256, _ = request_header_state(request)
     vary = (f"inbox={unread}", f"logo={logo_sha256}", f"organization={connection.tenant.name}")
-    version = data_version()
-    key = fragment_key(request, f"page-{name}", vary, version)
+    key = fragment_key(request, f"page-{name}", vary)
     entry = _cache_get(key)
     token = get_token(request)  # this request's (masked) token; the CSRF cookie is set as usual
     if entry:
         placeholder, html = entry
         return HttpResponse(html.replace(placeholder, token))
-    # The fragments inside are keyed by the version this key was (a GET writes nothing in between).
-    request._page_data_version = version
-    try:
-        response = render(request, template_name, {**context(), "csrf_token": token})
-    finally:
-        del request._page_data_version
+    response = render(request, template_name, {**page_context(), "csrf_token": token})
     html = response.content.decode()
-    if entry is None and "nonce=" not in html:
+    if entry is None and NONCE_MARKER not in html:
         placeholder = secrets.token_urlsafe(24)
         _cache_set(key, (placeholder, html.replace(token, placeholder)))
     return response

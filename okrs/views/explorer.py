@@ -75,8 +75,8 @@ class ExplorerForm(forms.Form):
 
 @login_required
 def explorer(request):
-    """What the explorer shows is cached until the organisation's data changes
-    (``tenants.page_cache``); the page around it is rendered for each request."""
+    """The explorer, kept whole in the cache until the organisation's data changes (its HTMX
+    body on its own; ``tenants.page_cache``)."""
     if is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
         body = cached_fragment(
             request, "explorer-body", "okrs/explorer_body.html", lambda: explorer_context(request)
@@ -86,11 +86,8 @@ def explorer(request):
         request,
         "explorer",
         "okrs/explorer.html",
-        lambda: {
-            "content": cached_fragment(
-                request, "explorer", "okrs/explorer_content.html", lambda: explorer_context(request)
-            )
-        },
+        "okrs/explorer_content.html",
+        lambda: explorer_context(request),
     )
 
 

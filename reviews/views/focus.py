@@ -18,22 +18,19 @@ from okrs.selectors.focus import (
     my_objectives,
 )
 from reviews.selectors import peer_feedback_to_give, reviews_to_calibrate, self_reviews_due
-from tenants.page_cache import cached_fragment, cached_page
+from tenants.page_cache import cached_page
 
 
 @login_required
 def home(request):
-    """The page around "My focus" is rendered for each request; what it shows is cached until
-    the organisation's data changes (``tenants.page_cache``)."""
+    """My focus, kept whole in the cache until the organisation's data changes
+    (``tenants.page_cache``)."""
     return cached_page(
         request,
         "focus",
         "reviews/focus.html",
-        lambda: {
-            "content": cached_fragment(
-                request, "focus", "reviews/focus_content.html", lambda: focus_context(request.user)
-            )
-        },
+        "reviews/focus_content.html",
+        lambda: focus_context(request.user),
     )
 
 
