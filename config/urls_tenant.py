@@ -8,11 +8,13 @@ from reviews.views.focus import home
 
 urlpatterns = [
     path("", home, name="home"),
+    # First: an API call (the most frequent request) is then matched without walking every
+    # page's route (~0.3 ms a call); the API's routes all start with api/, so pages lose nothing.
+    path("", include("config.urls_api")),
     path("", include("accounts.urls")),
     path("", include("accounts.urls_tenant")),
     path("", include("okrs.urls")),
     path("", include("reviews.urls")),
-    path("", include("config.urls_api")),
     # Consultants entering from the portal, and the org admins' Settings → Consultants.
     path("", include("tenants.views_access")),
     # Before Django's own: the switcher also saves the choice to the person's profile.
