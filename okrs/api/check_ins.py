@@ -18,7 +18,10 @@ from okrs.services.check_ins import check_in_record
 
 
 class CheckInCreateSerializer(StrictInputSerializer):
-    key_result = VisibleRelatedField(queryset=KeyResult.objects.all(), visible=key_results_to_check_in)
+    # Looked up (among the visible ones) by the check-in's lock: see CheckInViewSet.create.
+    key_result = VisibleRelatedField(
+        queryset=KeyResult.objects.all(), visible=key_results_to_check_in, resolve=False
+    )
     value = serializers.FloatField(help_text="The key result's current value (a milestone: 0 or 1).")
     confidence = serializers.IntegerField(
         min_value=0,
@@ -63,7 +66,17 @@ class CheckInViewSet(mixins.ListModelMixin, VisibleViewSet):
         new; the same key with a different body is refused with 422."""
         data = CheckInCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        check_in = check_in_record(actor=request.user, **data.validated_data)
+        fields = dict(data.validated_data)
+        key_result_id = fields.pop("key_result")
+        try:
+            check_in = check_in_record(
+                actor=request.user,
+                key_result=KeyResult(pk=key_result_id),
+                among=key_results_to_check_in(request.user),
+                **fields,
+            )
+        except KeyResult.DoesNotExist:
+            raise data.fields["key_result"].does_not_exist(key_result_id) from None
         return Response(
             CheckInSerializer(check_in_as_recorded(check_in)).data, status=status.HTTP_201_CREATED
         )

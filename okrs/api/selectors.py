@@ -58,10 +58,10 @@ def key_results_visible_to(user: User) -> QuerySet[KeyResult]:
 
 
 def key_results_to_check_in(user: User) -> QuerySet[KeyResult]:
-    """Key results ``user`` may see, as bare rows to look one id up in: ``check_in_record``
-    reads (and locks) the one it gets with what it needs, so the lookup joins and sorts
-    nothing (5 → 1.5 ms of the API's check-in)."""
-    return KeyResult.objects.filter(objective__in=objectives_visible_to(user)).only("id").order_by()
+    """Key results ``user`` may name in a check-in (those they may see), unsorted and
+    unjoined: ``check_in_record`` looks the one named up among them in its lock statement,
+    joining what it needs (no lookup of its own: one statement less per API check-in)."""
+    return KeyResult.objects.filter(objective__in=objectives_visible_to(user)).order_by()
 
 
 def check_in_rows() -> QuerySet[CheckIn]:

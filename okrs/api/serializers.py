@@ -8,6 +8,7 @@ visibility, so an id they may not see reads as "does not exist", never as forbid
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,8 +33,12 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     ``visible(user)`` returns that queryset. Missing and invisible ids get the same
     "does not exist" error, so a write never confirms that something hidden exists."""
 
-    def __init__(self, *, visible, **kwargs):
+    def __init__(self, *, visible, resolve=True, **kwargs):
+        """``resolve=False``: only the id's type is checked here, and the validated value is the
+        id. The view then looks it up among ``visible(user)`` in a statement it makes anyway
+        (the check-in's lock) and reports a miss with ``does_not_exist(pk)``: the same error."""
         self.visible = visible
+        self.resolve = resolve
         super().__init__(**kwargs)
 
     def get_queryset(self):
@@ -41,6 +46,23 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         if request is None:  # schema generation
             return self.queryset.none()
         return self.visible(request.user)
+
+    def to_internal_value(self, data):
+        if self.resolve:
+            return super().to_internal_value(data)
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            return self.queryset.model._meta.pk.to_python(data)
+        except DjangoValidationError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+
+    def does_not_exist(self, pk) -> serializers.ValidationError:
+        """The error ``resolve=True`` would have raised for ``pk``, under this field's name."""
+        try:
+            self.fail("does_not_exist", pk_value=pk)
+        except serializers.ValidationError as error:
+            return serializers.ValidationError({self.field_name: error.detail})
 
 
 class TeamSummarySerializer(FastOutputMixin, serializers.Serializer):

@@ -119,8 +119,9 @@ def test_list_query_count_is_constant(acme):
     large, large_count = count_queries(lambda: client.get(f"{URL}?page_size=100"))
 
     assert (len(small.json()["results"]), len(large.json()["results"])) == (10, 100)
-    # host lookup (3), session, user, reporting lines, check-ins with author, KR and "corrected"
-    assert small_count == large_count == 7
+    # host lookup (3), session, user, check-ins with author, KR and "corrected" (the reporting
+    # lines are a subquery)
+    assert small_count == large_count == 6
 
 
 # --- Recording ------------------------------------------------------------------------------------------
@@ -209,6 +210,27 @@ def test_validation_errors_name_the_field(acme):
     assert responses["milestone"].json()["fields"]["value"] == [
         "A milestone is either 0 (not reached) or 1 (reached)."
     ]
+    assert count(acme) == before
+
+
+def test_a_key_result_one_may_not_see_reads_as_not_existing(acme):
+    """The key result is looked up among the visible ones by the check-in's lock: a hidden one
+    gets the same answer as a missing id, and a malformed id names the field; nothing is written."""
+    kr = kr_titled(acme, REPEATS)
+    tenant(acme, lambda: Objective.objects.filter(pk=kr.objective_id).update(visibility="private"))
+    client = session_api(acme, ANALYST)
+    before = count(acme)
+
+    def post(key_result):
+        return client.post(URL, {"key_result": key_result, "value": 3, "confidence": 5}, format="json")
+
+    hidden, missing = post(kr.pk), post(999999)
+    malformed = [post(bad) for bad in ("abc", True, [kr.pk], 1.5, 10**30)]
+
+    assert (hidden.status_code, missing.status_code) == (400, 400)
+    assert hidden.json()["fields"] == {"key_result": [f'Invalid pk "{kr.pk}" - object does not exist.']}
+    assert missing.json()["fields"] == {"key_result": ['Invalid pk "999999" - object does not exist.']}
+    assert [(r.status_code, set(r.json()["fields"])) for r in malformed] == [(400, {"key_result"})] * 5
     assert count(acme) == before
 
 

@@ -8,10 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from okrs.models import CheckIn, KeyResult, Objective
+from okrs.models import CheckIn, KeyResult, Objective, OkrSettings
+from okrs.selectors import okr_settings, okr_settings_column, okr_settings_from
 from okrs.services.check_ins import check_in_record
 from okrs.services.cycles import cycle_close
 from okrs.services.objectives import key_result_create, objective_create
+from okrs.services.settings import okr_settings_update
 from tests.okrs.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +204,21 @@ def test_check_in_write_takes_a_bounded_number_of_queries(people, quarter, objec
         record(adoption, people.lead, 10)
 
     assert len(large.captured_queries) == len(small.captured_queries) <= 15
+
+
+@pytest.mark.parametrize("saved", [False, True])
+def test_the_settings_read_with_the_key_result_are_the_organisations(people, adoption, saved):
+    """The check-in reads the settings in its lock statement (``okr_settings_column``): the same
+    values as ``okr_settings()``, the defaults while nobody saved any."""
+    if saved:
+        okr_settings_update(
+            actor=people.ceo, at_risk_gap=0.2, off_track_gap=0.45, escalation_threshold=4,
+            rollup_aligned_children=True,
+        )  # fmt: skip
+    row = KeyResult.objects.annotate(row=okr_settings_column()).get(pk=adoption.pk).row
+    from_row, expected = okr_settings_from(row), okr_settings()
+
+    assert (row is not None) == saved
+    fields = [field.attname for field in OkrSettings._meta.concrete_fields]
+    assert [getattr(from_row, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert from_row._state.adding is expected._state.adding
