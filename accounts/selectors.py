@@ -22,12 +22,19 @@ _BELOW_SQL = f"""
 """  # noqa: S608 - table name from model metadata
 
 
+def _read_this_request(user: User) -> list[int] | None:
+    """The reporting lines this request has read already, if it has."""
+    cache = getattr(user, _REQUEST_CACHE, None)
+    return list(cache["ids"]) if cache is not None and "ids" in cache else None
+
+
 def report_ids(user: User) -> list[int]:
     """Everyone below ``user`` in the reporting lines (direct and indirect), one query —
     once per request for the signed-in person."""
+    known = _read_this_request(user)
+    if known is not None:
+        return known
     cache = getattr(user, _REQUEST_CACHE, None)
-    if cache is not None and "ids" in cache:
-        return list(cache["ids"])
     with connection.cursor() as cursor:
         cursor.execute(_BELOW_SQL, [user.pk])
         ids = [row[0] for row in cursor.fetchall()]
@@ -40,10 +47,8 @@ def report_ids_in(user: User) -> list[int] | RawSQL:
     """``report_ids(user)`` to filter a query with (``person_id__in=``): the list when this
     request has read it already, else the same rule as a subquery of that query, which
     saves a statement of its own."""
-    cache = getattr(user, _REQUEST_CACHE, None)
-    if cache is not None and "ids" in cache:
-        return list(cache["ids"])
-    return RawSQL(_BELOW_SQL, [user.pk])  # noqa: S611 - the only input is a bound parameter
+    known = _read_this_request(user)
+    return known if known is not None else RawSQL(_BELOW_SQL, [user.pk])  # noqa: S611 - the only input is a bound parameter
 
 
 def manages(user: User, person_id: int) -> bool:
