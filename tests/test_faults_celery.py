@@ -57,6 +57,12 @@ from django.conf import settings
 settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 settings.EMAIL_FILE_PATH = os.environ["FAULTS_MAIL_DIR"]
 from config.celery import app
+if os.environ.get("FAULTS_RESTORE_EVERY_SECOND"):
+    # kombu looks for messages of dead workers (unacked past the visibility timeout) on every
+    # 10th tick of 10 s by default: about every 100 s. Here, every second.
+    app.conf.broker_transport_options = {
+        **app.conf.broker_transport_options, "unacked_restore_interval": 1, "unacked_restore_throttle": 1,
+    }
 app.worker_main(sys.argv[1:])
 """
 
@@ -279,8 +285,16 @@ def test_a_worker_killed_mid_dispatch_loses_and_repeats_no_reminder(due_reminder
             assert sum(len(recorded(s)) for s in expected) < sum(len(keys) for keys in expected.values())
             assert sum(sent_mails(mail_dir).values()) == 0
             # The killed worker's message is handed out again after the visibility timeout
-            # (short here; 2 h in production, where the periodic runs below come first).
-            workers.append(Worker(private_redis.url, mail_dir, CELERY_VISIBILITY_TIMEOUT="2"))
+            # (short here; 2 h in production, where the periodic runs below come first), by the
+            # next sweep for such messages (every second here: see WORKER_SCRIPT).
+            workers.append(
+                Worker(
+                    private_redis.url,
+                    mail_dir,
+                    CELERY_VISIBILITY_TIMEOUT="2",
+                    FAULTS_RESTORE_EVERY_SECOND="1",
+                )
+            )
             # What beat runs next: the reminders (every 15 minutes) record what the killed run had
             # not, and the stranded-notification sweep (every 10) queues the deliveries of what it
             # had recorded but not yet queued (one transaction per organisation's run: the kill
@@ -300,7 +314,9 @@ def test_a_worker_killed_mid_dispatch_loses_and_repeats_no_reminder(due_reminder
                 jitter_seconds=0, now_iso=(moment + timedelta(minutes=10)).isoformat()
             )
             queue = private_redis.client()
-            assert wait_until(lambda: queue.llen("celery") == 0 and queue.hlen("unacked") == 0, 20)
+            assert wait_until(lambda: queue.llen("celery") == 0 and queue.hlen("unacked") == 0, 20), (
+                f"{queue.llen('celery')} queued, {queue.hlen('unacked')} unacknowledged"
+            )
             time.sleep(0.5)
     finally:
         for worker in workers:
