@@ -109,7 +109,8 @@ def notify_many(
     with transaction.atomic():
         # One writer per person at a time (locked in id order, so two runs cannot deadlock):
         # the "already sent?" and weekly-limit checks below then hold even when two workers
-        # run the same task concurrently.
+        # run the same task concurrently. Call this once per transaction: a second call takes
+        # more locks after the first's, out of id order (see okrs.escalations._evaluate).
         list(
             User.objects.select_for_update().filter(pk__in=people).order_by("pk").values_list("pk", flat=True)
         )

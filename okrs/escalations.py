@@ -122,7 +122,9 @@ def _message(level: int, key_result: KeyResult, streak: int, due: datetime | Non
     return title, body
 
 
-def _open(key_result: KeyResult, level: int, streak: int, now: datetime) -> Escalation | None:
+def _open(key_result: KeyResult, level: int, streak: int, now: datetime) -> list[NotificationRequest]:
+    """Open one level; returns the notifications it owes (none when a concurrent evaluation
+    opened it first). The caller records them with one ``notify_many`` per transaction."""
     due = now + ROOT_CAUSE_WITHIN if level == 1 else None
     try:
         with transaction.atomic():
@@ -134,7 +136,7 @@ def _open(key_result: KeyResult, level: int, streak: int, now: datetime) -> Esca
                 root_cause_due_at=due,
             )
     except IntegrityError:  # opened meanwhile by a concurrent evaluation
-        return None
+        return []
     if level == 2:
         Objective.objects.filter(pk=key_result.objective_id).update(needs_decision=True)
     webhook_emit("escalation.opened", {
@@ -145,23 +147,19 @@ def _open(key_result: KeyResult, level: int, streak: int, now: datetime) -> Esca
         }
     })  # fmt: skip
     title, body = _message(level, key_result, streak, due)
-    notify_many(
-        [
-            NotificationRequest(
-                person,
-                "escalation",
-                f"escalation:{escalation.pk}",
-                "opened",
-                title,
-                body,
-                link=f"/objectives/{key_result.objective_id}/",
-                due_at=due,
-            )
-            for person in _audience(level, key_result)
-        ],
-        now=now,
-    )
-    return escalation
+    return [
+        NotificationRequest(
+            person,
+            "escalation",
+            f"escalation:{escalation.pk}",
+            "opened",
+            title,
+            body,
+            link=f"/objectives/{key_result.objective_id}/",
+            due_at=due,
+        )
+        for person in _audience(level, key_result)
+    ]
 
 
 def _close(
@@ -196,12 +194,25 @@ def evaluate(
     on track. ``key_result`` must carry its fresh cached status and ``objective.cycle``.
     ``open_escalations`` or, when only their levels were read, ``open_levels``: the KR's open
     escalations (read here when neither is given)."""
+    owed = _evaluate(
+        key_result, points, clock, threshold, open_escalations=open_escalations, open_levels=open_levels
+    )
+    notify_many(owed, now=clock.now)
+
+
+def _evaluate(
+    key_result: KeyResult, points: Sequence[tuple[datetime, float]], clock: Clock, threshold: int, *,
+    open_escalations: list[Escalation] | None, open_levels: set[int] | None,
+) -> list[NotificationRequest]:  # fmt: skip
+    """``evaluate``, returning the notifications owed instead of recording them: all of a
+    transaction's go to one ``notify_many``, which locks their people in one statement in id
+    order. Two calls (level 1's owner and manager, then level 2's admins too) would take the
+    locks out of order, and two check-ins escalating to the same people could deadlock."""
     if open_escalations is None and open_levels is not None:
         if key_result.status in BEHIND:
-            _open_reached(key_result, points, clock, threshold, open_levels)
-            return
+            return _open_reached(key_result, points, clock, threshold, open_levels)
         if not open_levels:
-            return
+            return []
     if open_escalations is None:
         open_escalations = list(Escalation.objects.filter(key_result=key_result, state__in=OPEN_STATES))
     if key_result.status not in BEHIND:
@@ -213,27 +224,32 @@ def evaluate(
                 open_escalations, resolution=Escalation.Resolution.AUTO_RECOVERED, note=note, actor=None,
                 now=clock.now,
             )  # fmt: skip
-        return
-    _open_reached(key_result, points, clock, threshold, {e.level for e in open_escalations})
+        return []
+    return _open_reached(key_result, points, clock, threshold, {e.level for e in open_escalations})
 
 
 def _open_reached(
     key_result: KeyResult, points: Sequence[tuple[datetime, float]], clock: Clock, threshold: int,
     open_levels: set[int],
-) -> None:  # fmt: skip
+) -> list[NotificationRequest]:  # fmt: skip
     streak = behind_streak(key_result, points, clock)
     reached = level_for(streak, threshold)
+    owed: list[NotificationRequest] = []
     for level in range(1, reached + 1):
         if level not in open_levels:
-            _open(key_result, level, streak, clock.now)
+            owed += _open(key_result, level, streak, clock.now)
+    return owed
 
 
+@transaction.atomic
 def sweep(clock: Clock, threshold: int) -> int:
     """Evaluate every KR that is behind pace or has open escalations (after a bulk
-    recalculation). A fixed number of queries plus the writes it makes."""
+    recalculation). A fixed number of queries plus the writes it makes. One transaction: the
+    escalations it opens and their notifications are recorded together (KRs in id order)."""
     candidates = list(
         KeyResult.objects.filter(Q(status__in=BEHIND) | Q(escalations__state__in=OPEN_STATES))
         .distinct()
+        .order_by("pk")
         .select_related("objective__cycle", "objective__owner", "owner__manager")
     )
     if not candidates:
@@ -251,10 +267,13 @@ def sweep(clock: Clock, threshold: int) -> int:
         "key_result"
     ):
         escalations[escalation.key_result_id].append(escalation)
+    owed: list[NotificationRequest] = []
     for key_result in candidates:
-        evaluate(
-            key_result, points[key_result.pk], clock, threshold, open_escalations=escalations[key_result.pk]
-        )
+        owed += _evaluate(
+            key_result, points[key_result.pk], clock, threshold, open_escalations=escalations[key_result.pk],
+            open_levels=None,
+        )  # fmt: skip
+    notify_many(owed, now=clock.now)
     return len(candidates)
 
 
