@@ -11,16 +11,16 @@ from accounts.api.idempotency import idempotent
 from accounts.api.serializers import StrictInputSerializer
 from accounts.api.views import VisibleViewSet, api_router
 from okrs.api.filters import CheckInFilter
-from okrs.api.selectors import check_in_as_recorded, check_ins_visible_to, key_results_to_check_in
+from okrs.api.selectors import check_in_as_recorded, check_ins_visible_to, key_results_visible_to
 from okrs.api.serializers import CheckInSerializer, VisibleRelatedField
 from okrs.models import CheckIn, KeyResult
 from okrs.services.check_ins import check_in_record
 
 
 class CheckInCreateSerializer(StrictInputSerializer):
-    # Looked up (among the visible ones) by the check-in's lock: see CheckInViewSet.create.
+    # Looked up by the check-in's lock, a hidden one answered as missing: see CheckInViewSet.create.
     key_result = VisibleRelatedField(
-        queryset=KeyResult.objects.all(), visible=key_results_to_check_in, resolve=False
+        queryset=KeyResult.objects.all(), visible=key_results_visible_to, resolve=False
     )
     value = serializers.FloatField(help_text="The key result's current value (a milestone: 0 or 1).")
     confidence = serializers.IntegerField(
@@ -72,7 +72,7 @@ class CheckInViewSet(mixins.ListModelMixin, VisibleViewSet):
             check_in = check_in_record(
                 actor=request.user,
                 key_result=KeyResult(pk=key_result_id),
-                among=key_results_to_check_in(request.user),
+                hidden_as_missing=True,
                 **fields,
             )
         except KeyResult.DoesNotExist:

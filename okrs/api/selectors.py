@@ -57,13 +57,6 @@ def key_results_visible_to(user: User) -> QuerySet[KeyResult]:
     )
 
 
-def key_results_to_check_in(user: User) -> QuerySet[KeyResult]:
-    """Key results ``user`` may name in a check-in (those they may see), unsorted and
-    unjoined: ``check_in_record`` looks the one named up among them in its lock statement,
-    joining what it needs (no lookup of its own: one statement less per API check-in)."""
-    return KeyResult.objects.filter(objective__in=objectives_visible_to(user)).order_by()
-
-
 def check_in_rows() -> QuerySet[CheckIn]:
     """Check-ins with their author and KR, each with ``corrected`` (a later check-in
     replaces it)."""

@@ -35,8 +35,9 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, *, visible, resolve=True, **kwargs):
         """``resolve=False``: only the id's type is checked here, and the validated value is the
-        id. The view then looks it up among ``visible(user)`` in a statement it makes anyway
-        (the check-in's lock) and reports a miss with ``does_not_exist(pk)``: the same error."""
+        id. The view then looks it up in a statement it makes anyway (the check-in's lock),
+        decides visibility as ``visible(user)`` would (the same permission), and reports a miss
+        or a hidden one with ``does_not_exist(pk)``: the same error."""
         self.visible = visible
         self.resolve = resolve
         super().__init__(**kwargs)

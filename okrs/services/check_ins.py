@@ -4,7 +4,6 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +29,7 @@ def check_in_record(
     corrects: CheckIn | None = None,
     recorded_at: datetime | None = None,
     now: datetime | None = None,
-    among: QuerySet[KeyResult] | None = None,
+    hidden_as_missing: bool = False,
 ) -> CheckIn:
     """Record the current value of a KR, then update the KR, its objective and (when
     aligned children count) the objectives above it, in this transaction.
@@ -38,21 +37,22 @@ def check_in_record(
     ``corrects`` makes this a correction of an earlier check-in: it takes that
     check-in's place in the history; nothing is ever edited or deleted.
     ``recorded_at`` is for imports and demo data only (defaults to now).
-    ``among``: the key results the actor may name (the API's visibility); the key result is
-    looked up among them by the lock itself, and ``KeyResult.DoesNotExist`` is raised, with
-    nothing written, when it is not one of them.
+    ``hidden_as_missing`` (the API, where only an id is known): a key result the actor may not
+    see raises ``KeyResult.DoesNotExist``, as a missing id does, with nothing written, so that
+    the answer never confirms that something hidden exists.
     """
     # Lock the KR: concurrent check-ins on it are applied one after the other. Its objective
     # is locked in the same statement (KR first, then objective, as the roll-up chain locks
     # them): when aligned children do not count, it is the whole chain of the roll-up below.
     # The organisation's settings come with the row.
     key_result = (
-        (KeyResult.objects.all() if among is None else among)
-        .select_for_update(of=("self", "objective"))
+        KeyResult.objects.select_for_update(of=("self", "objective"))
         .select_related("objective__cycle")
         .annotate(okr_settings_row=okr_settings_column())
         .get(pk=key_result.pk)
     )
+    if hidden_as_missing and not permissions.can_view_objective(actor, key_result.objective):
+        raise KeyResult.DoesNotExist
     settings = okr_settings_from(key_result.okr_settings_row)
     require(permissions.can_check_in(actor, key_result), _("Only the key result's owner can check in on it."))
     objective = key_result.objective

@@ -214,8 +214,9 @@ def test_validation_errors_name_the_field(acme):
 
 
 def test_a_key_result_one_may_not_see_reads_as_not_existing(acme):
-    """The key result is looked up among the visible ones by the check-in's lock: a hidden one
-    gets the same answer as a missing id, and a malformed id names the field; nothing is written."""
+    """The key result is looked up by the check-in's lock, then its visibility decided (after the
+    lock, by the page's permission): a hidden one gets the same answer as a missing id, and a
+    malformed id names the field; nothing is written."""
     kr = kr_titled(acme, REPEATS)
     tenant(acme, lambda: Objective.objects.filter(pk=kr.objective_id).update(visibility="private"))
     client = session_api(acme, ANALYST)
