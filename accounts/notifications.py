@@ -95,32 +95,26 @@ def notify(
 
 def notify_many(
     requests: list[NotificationRequest], *, now: datetime | None = None,
-    settings: NotificationSettings | None = None,
+    settings: NotificationSettings | None = None, fresh_keys: bool = False,
 ) -> list[Notification]:  # fmt: skip
     """Record the notifications not sent yet, within each person's weekly reminder limit, in
     one transaction and a fixed number of queries however many there are (the reminder run of
-    a whole organisation), and queue their deliveries after commit. Returns those recorded."""
+    a whole organisation), and queue their deliveries after commit. Returns those recorded.
+
+    ``fresh_keys``: every key names a row this transaction has just created (an escalation),
+    so none can have been sent, and none is capped: the people are not locked and nothing is
+    looked up. A check-in that opens an escalation then does not wait for every other one
+    telling the same people (org admins hear of every level 2)."""
     from accounts.tasks import deliver_notification  # tasks import this module
 
     if not requests:
         return []
+    if fresh_keys and any(request.capped for request in requests):
+        raise ValueError("capped notifications count against a weekly limit: they need the lock")
     now = now or timezone.now()
     people = {request.user.pk: request.user for request in requests}
     with transaction.atomic():
-        # One writer per person at a time (locked in id order, so two runs cannot deadlock):
-        # the "already sent?" and weekly-limit checks below then hold even when two workers
-        # run the same task concurrently. Call this once per transaction: a second call takes
-        # more locks after the first's, out of id order (see okrs.escalations._evaluate).
-        list(
-            User.objects.select_for_update().filter(pk__in=people).order_by("pk").values_list("pk", flat=True)
-        )
-        sent = set(
-            Notification.objects.filter(
-                user_id__in=people,
-                kind__in={r.kind for r in requests},
-                period__in={r.period for r in requests},
-            ).values_list("user_id", "kind", "subject_key", "period")
-        )
+        sent = set() if fresh_keys else _lock_and_read_sent(requests, people)
         capped_so_far = _capped_this_week({r.user.pk for r in requests if r.capped}, people, now)
         if capped_so_far:
             limit = (settings or notification_settings()).max_reminders_per_week
@@ -167,6 +161,22 @@ def notify_many(
             deliver_notification, [{"notification_id": n.pk} for n in notifications], later=SWEEP_LATER
         )
     return notifications
+
+
+def _lock_and_read_sent(requests: list[NotificationRequest], people: dict[int, User]) -> set[tuple]:
+    """Lock the people, then read the keys already sent to them. One writer per person at a
+    time (locked in id order, so two runs cannot deadlock): the "already sent?" and weekly-limit
+    checks then hold even when two workers run the same task concurrently. Once per
+    transaction: a second call takes more locks after the first's, out of id order (see
+    okrs.escalations._evaluate)."""
+    list(User.objects.select_for_update().filter(pk__in=people).order_by("pk").values_list("pk", flat=True))
+    return set(
+        Notification.objects.filter(
+            user_id__in=people,
+            kind__in={r.kind for r in requests},
+            period__in={r.period for r in requests},
+        ).values_list("user_id", "kind", "subject_key", "period")
+    )
 
 
 def _capped_this_week(user_ids: set[int], people: dict[int, User], now: datetime) -> Counter:

@@ -124,7 +124,7 @@ def _message(level: int, key_result: KeyResult, streak: int, due: datetime | Non
 
 def _open(key_result: KeyResult, level: int, streak: int, now: datetime) -> list[NotificationRequest]:
     """Open one level; returns the notifications it owes (none when a concurrent evaluation
-    opened it first). The caller records them with one ``notify_many`` per transaction."""
+    opened it first), keyed by the new escalation. The caller records them (``_evaluate``)."""
     due = now + ROOT_CAUSE_WITHIN if level == 1 else None
     try:
         with transaction.atomic():
@@ -197,7 +197,7 @@ def evaluate(
     owed = _evaluate(
         key_result, points, clock, threshold, open_escalations=open_escalations, open_levels=open_levels
     )
-    notify_many(owed, now=clock.now)
+    notify_many(owed, now=clock.now, fresh_keys=True)
 
 
 def _evaluate(
@@ -205,9 +205,10 @@ def _evaluate(
     open_escalations: list[Escalation] | None, open_levels: set[int] | None,
 ) -> list[NotificationRequest]:  # fmt: skip
     """``evaluate``, returning the notifications owed instead of recording them: all of a
-    transaction's go to one ``notify_many``, which locks their people in one statement in id
-    order. Two calls (level 1's owner and manager, then level 2's admins too) would take the
-    locks out of order, and two check-ins escalating to the same people could deadlock."""
+    transaction's go to one ``notify_many`` (a fixed number of statements). Their keys name the
+    escalations just opened, so nobody is locked (``fresh_keys``): before, each level locked its
+    audience (owner and manager, then the admins too, out of id order), and two check-ins
+    escalating to the same people deadlocked."""
     if open_escalations is None and open_levels is not None:
         if key_result.status in BEHIND:
             return _open_reached(key_result, points, clock, threshold, open_levels)
@@ -273,7 +274,7 @@ def sweep(clock: Clock, threshold: int) -> int:
             key_result, points[key_result.pk], clock, threshold, open_escalations=escalations[key_result.pk],
             open_levels=None,
         )  # fmt: skip
-    notify_many(owed, now=clock.now)
+    notify_many(owed, now=clock.now, fresh_keys=True)
     return len(candidates)
 
 

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from accounts.delivery import deliver
 from accounts.models import InboxItem, Notification, NotificationSettings, User
-from accounts.notifications import notify, week_start
+from accounts.notifications import NotificationRequest, notify, notify_many, week_start
 from accounts.tasks import DeliveryError
 from tests.factories import UserFactory
 
@@ -44,6 +44,18 @@ def test_notification_is_recorded_once_with_an_inbox_entry(person):
         ("Check in 1", "/objectives/1/")
     ]
     assert first.inbox_item.title == "Check in 1"
+
+
+def test_fresh_keys_are_refused_for_capped_notifications(person):
+    """``fresh_keys`` skips the lock that the weekly limit relies on: a capped notification
+    with it is a programming error, and nothing is recorded."""
+    request = NotificationRequest(person, "checkin_due", "kr:1", "2026-11-18", "Check in", capped=True)
+
+    with pytest.raises(ValueError, match="weekly limit"):
+        notify_many([request], now=NOW, fresh_keys=True)
+
+    assert not Notification.objects.filter(user=person).exists()
+    assert not InboxItem.objects.filter(user=person).exists()
 
 
 def test_weekly_limit_counts_reminders_only_in_the_persons_week(person):
