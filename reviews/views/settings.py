@@ -1,5 +1,10 @@
-"""Settings — Cycles and review schedule, and Review settings. Org admins only;
-everyone else gets a 403.
+"""Settings — Cycles and review schedule, and Review settings.
+
+The Cycles page and its actions follow the same rules as the services and the API: OKR cycles
+are managed by whoever ``okrs.permissions.can_manage_cycles`` allows (org admins and the
+organisation's consultants), review cycles by ``reviews.permissions.can_manage_review_cycles``
+(the same people). Review settings and prompts are org admins' (the organisation's settings).
+Everyone else gets a 403.
 
 The cycles page lives in ``reviews`` because creating or activating an OKR cycle also
 schedules its review cycles (``okr_cycle_start``), and only reviews may call okrs."""
@@ -17,11 +22,13 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_manage_organization_settings
 from accounts.ui import add_service_errors, mark_invalid_fields, require_permission
 from okrs.models import Cycle
+from okrs.permissions import can_manage_cycles
 from okrs.selectors import okr_settings
 from okrs.selectors.editing import open_cycles
 from okrs.services.cycles import cycle_close
 from reviews.forms_settings import CycleForm, ReviewPromptsForm, ReviewSettingsForm
 from reviews.models import ReviewCycle
+from reviews.permissions import can_manage_review_cycles
 from reviews.selectors import review_settings
 from reviews.selectors_settings import cycles_with_review_cycles
 from reviews.services import okr_cycle_start, review_cycle_close, review_cycle_open, review_cycles_schedule
@@ -55,7 +62,7 @@ def _cycles_page(request, *, form: CycleForm | None = None, error: str = "", sta
     )
 
 
-@require_permission(can_manage_organization_settings)
+@require_permission(can_manage_cycles)
 def cycles(request):
     """Every OKR cycle with its review cycles, and the form to create a cycle (it posts here)."""
     if request.method != "POST":
@@ -86,7 +93,7 @@ def _action(request, run, success):
 
 
 @require_POST
-@require_permission(can_manage_organization_settings)
+@require_permission(can_manage_cycles)
 def cycle_activate_view(request, pk: int):
     cycle = get_object_or_404(Cycle, pk=pk)
 
@@ -114,7 +121,7 @@ def _confirm_close(
     return _action(request, run, success)
 
 
-@require_permission(can_manage_organization_settings)
+@require_permission(can_manage_cycles)
 def cycle_close_view(request, pk: int):
     cycle = get_object_or_404(Cycle, pk=pk)
     return _confirm_close(
@@ -132,7 +139,7 @@ def cycle_close_view(request, pk: int):
 
 
 @require_POST
-@require_permission(can_manage_organization_settings)
+@require_permission(can_manage_review_cycles)
 def cycle_schedule_reviews(request, pk: int):
     cycle = get_object_or_404(Cycle, pk=pk)
 
@@ -145,7 +152,7 @@ def cycle_schedule_reviews(request, pk: int):
 
 
 @require_POST
-@require_permission(can_manage_organization_settings)
+@require_permission(can_manage_review_cycles)
 def review_cycle_open_view(request, pk: int):
     review_cycle = get_object_or_404(ReviewCycle, pk=pk)
     return _action(
@@ -155,7 +162,7 @@ def review_cycle_open_view(request, pk: int):
     )
 
 
-@require_permission(can_manage_organization_settings)
+@require_permission(can_manage_review_cycles)
 def review_cycle_close_view(request, pk: int):
     review_cycle = get_object_or_404(ReviewCycle, pk=pk)
     return _confirm_close(

@@ -231,9 +231,11 @@ REGEX_URLS: dict[str, str] = {}
 
 
 # Own organisation, web, GET: role -> status. From the rules: the Settings pages (people, teams,
-# notifications, imports, webhooks, OKR/method/review settings, cycles, consultants, logo) are
-# org admins' (accounts.permissions.can_manage_organization_settings: 403 for everyone else,
-# consultants included); a check-in is the key result's or objective's owner's (not their
+# notifications, imports, webhooks, OKR/method/review settings, consultants, logo) are org
+# admins' (accounts.permissions.can_manage_organization_settings: 403 for everyone else,
+# consultants included); the Cycles page and its cycle and review-cycle actions are also the
+# consultants' (okrs.permissions.can_manage_cycles, reviews.permissions.can_manage_review_cycles,
+# as in the services and the API); a check-in is the key result's or objective's owner's (not their
 # manager's: okrs.permissions.can_check_in); editing an objective/key result and the escalation
 # forms are for whoever may edit the objective (owner, manager chain, org admin); the health
 # dashboard for managers, org admins and consultants; an alignment proposal is decided by the
@@ -307,12 +309,12 @@ WEB_GET = {
     "reviews/<int:pk>/close/": _r(302, 302, 302, 404, 404, 302),
     "reviews/<int:pk>/feedback/request/": _r(302, 404, 404, 302, 404, 302),
     "reviews/<int:pk>/feedback/<int:request_pk>/answer/": _r(302, 404, 404, 302, 404, 302),
-    "settings/cycles/": _r(200, 403, 403, 403, 403, 403),
+    "settings/cycles/": _r(200, 403, 403, 403, 403, 200),
     "settings/cycles/<int:pk>/activate/": _r(405, 405, 405, 405, 405, 405),
-    "settings/cycles/<int:pk>/close/": _r(200, 403, 403, 403, 403, 403),
+    "settings/cycles/<int:pk>/close/": _r(200, 403, 403, 403, 403, 200),
     "settings/cycles/<int:pk>/schedule-reviews/": _r(405, 405, 405, 405, 405, 405),
     "settings/review-cycles/<int:pk>/open/": _r(405, 405, 405, 405, 405, 405),
-    "settings/review-cycles/<int:pk>/close/": _r(200, 403, 403, 403, 403, 403),
+    "settings/review-cycles/<int:pk>/close/": _r(200, 403, 403, 403, 403, 200),
     "settings/reviews/": _r(200, 403, 403, 403, 403, 403),
     "settings/reviews/prompts/": _r(405, 405, 405, 405, 405, 405),
     "settings/consultants/": _r(200, 403, 403, 403, 403, 403),
@@ -379,12 +381,12 @@ WEB_WRITES = {
     "reviews/<int:pk>/close/": _w(None, None, 403, 404, 404, 403),
     "reviews/<int:pk>/feedback/request/": _w(None, 404, 404, 403, 404, 403),
     "reviews/<int:pk>/feedback/<int:request_pk>/answer/": _w(403, 404, 404, None, 404, 403),
-    "settings/cycles/": _w(None, 403, 403, 403, 403, 403),
-    "settings/cycles/<int:pk>/activate/": _w(None, 403, 403, 403, 403, 403),
-    "settings/cycles/<int:pk>/close/": _w(None, 403, 403, 403, 403, 403),
-    "settings/cycles/<int:pk>/schedule-reviews/": _w(None, 403, 403, 403, 403, 403),
-    "settings/review-cycles/<int:pk>/open/": _w(None, 403, 403, 403, 403, 403),
-    "settings/review-cycles/<int:pk>/close/": _w(None, 403, 403, 403, 403, 403),
+    "settings/cycles/": _w(None, 403, 403, 403, 403, None),
+    "settings/cycles/<int:pk>/activate/": _w(None, 403, 403, 403, 403, None),
+    "settings/cycles/<int:pk>/close/": _w(None, 403, 403, 403, 403, None),
+    "settings/cycles/<int:pk>/schedule-reviews/": _w(None, 403, 403, 403, 403, None),
+    "settings/review-cycles/<int:pk>/open/": _w(None, 403, 403, 403, 403, None),
+    "settings/review-cycles/<int:pk>/close/": _w(None, 403, 403, 403, 403, None),
     "settings/reviews/": _w(None, 403, 403, 403, 403, 403),
     "settings/reviews/prompts/": _w(None, 403, 403, 403, 403, 403),
     "settings/consultants/": _w(None, 403, 403, 403, 403, 403),

@@ -1,6 +1,7 @@
-"""Settings — Cycles and review schedule, and Review settings. Org admins only;
-cycles are created through ``okr_cycle_start`` (review cycles scheduled from the
-cadence when automatic scheduling is on)."""
+"""Settings — Cycles and review schedule, and Review settings. Cycles are org admins' and
+consultants' (as in the services and the API), review settings org admins' only; cycles are
+created through ``okr_cycle_start`` (review cycles scheduled from the cadence when automatic
+scheduling is on)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from accounts.models import User
 from okrs.models import Cycle, Objective
 from reviews.models import Review, ReviewCycle, ReviewSettings
 from reviews.services import okr_cycle_start
+from tests.factories import UserFactory
 from tests.web import get_counting, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -287,6 +289,69 @@ def test_non_admins_change_no_cycle(acme, acme_client, email):
     ]
     assert [r.status_code for r in responses] == [403] * 8
     assert snapshot(acme) == before
+
+
+COACH = "coach@acme.example"
+
+
+@pytest.fixture
+def coach(acme):
+    """A consultant of acme: sets up its cycles and review cycles, not its other settings."""
+    return in_acme(acme, lambda: UserFactory(email=COACH, full_name="Casey Coach", role=User.Role.CONSULTANT))
+
+
+def test_a_consultant_manages_cycles_and_review_cycles_on_the_web_as_in_the_api(acme, acme_client, coach):
+    """The services and the API let consultants create, activate and close cycles and open and
+    close review cycles; the web page now follows the same permission functions (it answered
+    403 before, while the API and the health dashboard's "Set up cycles" link let them)."""
+    sign_in(acme_client, acme, COACH)
+    quarter = quarter_of(acme)
+    scheduled = in_acme(acme, lambda: ReviewCycle.objects.filter(cycle=quarter, state="scheduled").first())
+    page = acme_client.get("/settings/cycles/")
+    assert page.status_code == 200
+    data = new_cycle_data(acme)
+    assert acme_client.post("/settings/cycles/", data).status_code == 302
+    cycle = in_acme(acme, lambda: Cycle.objects.get(name=data["name"]))
+    assert acme_client.post(f"/settings/cycles/{cycle.pk}/activate/").status_code == 302
+    assert in_acme(acme, lambda: Cycle.objects.get(pk=cycle.pk).state) == "active"
+    assert acme_client.post(f"/settings/review-cycles/{scheduled.pk}/open/").status_code == 302
+    assert acme_client.get(f"/settings/review-cycles/{scheduled.pk}/close/").status_code == 200
+    assert acme_client.post(f"/settings/review-cycles/{scheduled.pk}/close/").status_code == 302
+    assert in_acme(acme, lambda: ReviewCycle.objects.get(pk=scheduled.pk).state) == "closed"
+    # Review settings stay the organisation's (org admins'): refused, nothing changed.
+    before = snapshot(acme)
+    refused = acme_client.post(
+        "/settings/reviews/", {"review_scores_feed_appraisal": "on", "auto_schedule": ""}
+    )
+    assert refused.status_code == 403
+    assert snapshot(acme) == before
+
+
+def tabs_of(html: str) -> str:
+    return html.split('data-testid="settings-tabs"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_a_consultant_is_shown_only_the_settings_they_may_open(acme, acme_client, coach):
+    """The tab bar and the navigation link only to pages the person may open: a consultant gets
+    a Cycles link and the Cycles tab, an org admin the Settings link and every tab."""
+    sign_in(acme_client, acme, COACH)
+    html = acme_client.get("/settings/cycles/").content.decode()
+    assert 'data-testid="nav-cycles"' in html
+    assert 'href="/settings/"' not in html
+    assert tabs_of(html).count("<a ") == 1
+    assert 'href="/settings/cycles/"' in tabs_of(html)
+    assert 'data-testid="nav-cycles"' in acme_client.get("/").content.decode()
+
+    sign_in(acme_client, acme, "ceo@acme.example")
+    html = acme_client.get("/settings/cycles/").content.decode()
+    assert 'data-testid="nav-cycles"' not in html
+    assert 'href="/settings/"' in html
+    assert tabs_of(html).count("<a ") == 11
+
+    sign_in(acme_client, acme, "sre@acme.example")
+    home = acme_client.get("/").content.decode()
+    assert 'data-testid="nav-cycles"' not in home
+    assert 'href="/settings/"' not in home
 
 
 # --- review settings ---------------------------------------------------------------------------------
