@@ -167,8 +167,7 @@ def _lock_and_read_sent(requests: list[NotificationRequest], people: dict[int, U
     """Lock the people, then read the keys already sent to them. One writer per person at a
     time (locked in id order, so two runs cannot deadlock): the "already sent?" and weekly-limit
     checks then hold even when two workers run the same task concurrently. Once per
-    transaction: a second call takes more locks after the first's, out of id order (see
-    okrs.escalations._evaluate)."""
+    transaction: a second call would take more locks after the first's, out of id order."""
     list(User.objects.select_for_update().filter(pk__in=people).order_by("pk").values_list("pk", flat=True))
     return set(
         Notification.objects.filter(

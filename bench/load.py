@@ -11,8 +11,8 @@ think time: 16 requests in flight) for LOAD_SECONDS, at most LOAD_MAX_REQUESTS p
 - ``GET /api/v1/objectives/?expand=key_results`` (page of 50), with 16 people's API tokens;
 - ``GET /`` (My focus) as 16 members, ``GET /okrs/?view=team`` as 16 managers on their team;
 - ``POST /api/v1/check-ins/`` by 16 key-result owners on their own key results;
-- the same check-ins paced at half the rate the closed loop reached (16 users each starting a
-  request at a set interval): the write's latency on a busy but not saturated machine.
+- the same check-ins paced at half the rate the closed loop reached (random arrivals, see
+  ``bench/locustfile.py``): the write's latency on a busy but not saturated machine.
 
 The three reads run with the page cache on, as in production (ADR 0011): nothing is written
 during their phases, so after each person's warm-up request they are answered from the cache

@@ -15,7 +15,6 @@ from accounts.models import User
 from okrs.models import Cycle, Objective
 from reviews.models import Review, ReviewCycle, ReviewSettings
 from reviews.services import okr_cycle_start
-from tests.factories import UserFactory
 from tests.web import get_counting, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -291,16 +290,12 @@ def test_non_admins_change_no_cycle(acme, acme_client, email):
     assert snapshot(acme) == before
 
 
-COACH = "coach@acme.example"
+COACH = "coach@acme.example"  # the reviews fixtures' consultant (tests/reviews/conftest.py)
 
 
-@pytest.fixture
-def coach(acme):
-    """A consultant of acme: sets up its cycles and review cycles, not its other settings."""
-    return in_acme(acme, lambda: UserFactory(email=COACH, full_name="Casey Coach", role=User.Role.CONSULTANT))
-
-
-def test_a_consultant_manages_cycles_and_review_cycles_on_the_web_as_in_the_api(acme, acme_client, coach):
+def test_a_consultant_manages_cycles_and_review_cycles_on_the_web_as_in_the_api(
+    acme, acme_client, consultant
+):
     """The services and the API let consultants create, activate and close cycles and open and
     close review cycles; the web page now follows the same permission functions (it answered
     403 before, while the API and the health dashboard's "Set up cycles" link let them)."""
@@ -331,7 +326,7 @@ def tabs_of(html: str) -> str:
     return html.split('data-testid="settings-tabs"', 1)[1].split("</nav>", 1)[0]
 
 
-def test_a_consultant_is_shown_only_the_settings_they_may_open(acme, acme_client, coach):
+def test_a_consultant_is_shown_only_the_settings_they_may_open(acme, acme_client, consultant):
     """The tab bar and the navigation link only to pages the person may open: a consultant gets
     a Cycles link and the Cycles tab, an org admin the Settings link and every tab."""
     sign_in(acme_client, acme, COACH)
